@@ -1,0 +1,111 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from service.action_items import service as action_items_service
+from service.action_items.filters import ActionItemFilters
+from service.action_items.models import ActionItem, ActionItemCreate, ActionItemRead, ActionItemUpdate
+from service.auth.dependencies import ReadAccess, WriteAccess
+from service.core.etag import IfMatchHeader
+from service.core.http import responses, set_created, set_etag
+from service.core.pagination import Page, PageParams
+from service.dependencies import SessionDep
+from service.postmortems.dependencies import LockedPostmortem, PostmortemDep
+
+router = APIRouter(tags=["action-items"])
+
+ItemId = Annotated[uuid.UUID, Path(description="The action item's id.")]
+
+
+async def item_or_404(item_id: ItemId, session: SessionDep) -> ActionItem:
+    return await action_items_service.get(session, item_id)
+
+
+async def item_for_update(item_id: ItemId, session: SessionDep) -> ActionItem:
+    return await action_items_service.get(session, item_id, for_update=True)
+
+
+ItemDep = Annotated[ActionItem, Depends(item_or_404)]
+LockedItem = Annotated[ActionItem, Depends(item_for_update)]
+
+
+def _page(items: list[ActionItem], next_cursor: str | None) -> Page[ActionItemRead]:
+    return Page(items=[ActionItemRead.model_validate(item) for item in items], next_cursor=next_cursor)
+
+
+@router.post(
+    "/postmortems/{postmortem_id}/action-items",
+    status_code=201,
+    summary="Add an action item",
+    responses=responses(401, 403, 404, 409, 413, 415, 422, created=True),
+)
+async def create(
+    item_in: ActionItemCreate, postmortem: LockedPostmortem, session: SessionDep, _: WriteAccess, response: Response
+) -> ActionItemRead:
+    """Add an action item to a postmortem."""
+    item = await action_items_service.create(session, postmortem, item_in)
+    set_created(response, f"/v1/action-items/{item.id}", item.version)
+    return ActionItemRead.model_validate(item)
+
+
+@router.get(
+    "/postmortems/{postmortem_id}/action-items",
+    summary="List a postmortem's action items",
+    responses=responses(401, 403, 404, 422),
+)
+async def list_for_postmortem(
+    page: Annotated[PageParams, Query()], postmortem: PostmortemDep, session: SessionDep, _: ReadAccess
+) -> Page[ActionItemRead]:
+    """The postmortem's action items in creation order."""
+    filters = ActionItemFilters(postmortem_id=postmortem.id, limit=page.limit, cursor=page.cursor)
+    return _page(*await action_items_service.list_page(session, filters))
+
+
+@router.get("/action-items", name="list", summary="List action items", responses=responses(401, 403, 422))
+async def list_items(
+    filters: Annotated[ActionItemFilters, Query()], session: SessionDep, _: ReadAccess
+) -> Page[ActionItemRead]:
+    """Action items across postmortems, filtered by owner, status, priority or overdue."""
+    return _page(*await action_items_service.list_page(session, filters))
+
+
+@router.get(
+    "/action-items/{item_id}",
+    summary="Get an action item",
+    responses=responses(401, 403, 404, 422, etag=True),
+)
+async def get(item: ItemDep, _: ReadAccess, response: Response) -> ActionItemRead:
+    """Get one action item."""
+    set_etag(response, item.version)
+    return ActionItemRead.model_validate(item)
+
+
+@router.patch(
+    "/action-items/{item_id}",
+    summary="Update an action item",
+    responses=responses(401, 403, 404, 409, 412, 413, 415, 422, etag=True),
+)
+async def update(
+    changes: ActionItemUpdate,
+    item: LockedItem,
+    session: SessionDep,
+    _: WriteAccess,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> ActionItemRead:
+    """Change the fields sent; once the postmortem is complete only `status` may change."""
+    item = await action_items_service.update(session, item, changes, if_match=if_match)
+    set_etag(response, item.version)
+    return ActionItemRead.model_validate(item)
+
+
+@router.delete(
+    "/action-items/{item_id}",
+    status_code=204,
+    summary="Delete an action item",
+    responses=responses(401, 403, 404, 409, 412, 422),
+)
+async def delete(item: LockedItem, session: SessionDep, _: WriteAccess, if_match: IfMatchHeader = None) -> None:
+    """Delete an action item of a postmortem that is not complete."""
+    await action_items_service.delete(session, item, if_match=if_match)

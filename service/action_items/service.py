@@ -1,0 +1,121 @@
+import uuid
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy import case, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.action_items.filters import ActionItemFilters, overdue_clause
+from service.action_items.models import (
+    CONTENT_FIELDS,
+    UNFINISHED,
+    ActionItem,
+    ActionItemCreate,
+    ActionItemUpdate,
+    ItemStatus,
+)
+from service.core.clock import utc_now
+from service.core.errors import NotFound
+from service.core.etag import check_if_match
+from service.core.pagination import keyset_page
+from service.postmortems.freeze import ensure_editable
+from service.postmortems.models import ActionItemsSummary, Postmortem
+
+
+async def create(session: AsyncSession, postmortem: Postmortem, item_in: ActionItemCreate) -> ActionItem:
+    ensure_editable(postmortem, "its action items")
+    item = ActionItem(**item_in.model_dump(), postmortem_id=postmortem.id)
+    _stamp_completion(item)
+    session.add(item)
+    await session.flush()
+    return item
+
+
+async def get(session: AsyncSession, item_id: uuid.UUID, *, for_update: bool = False) -> ActionItem:
+    statement = select(ActionItem).where(col(ActionItem.id) == item_id)
+    if for_update:
+        statement = statement.with_for_update()
+    item = (await session.exec(statement)).first()
+    if item is None:
+        raise NotFound(f"action item {item_id} does not exist")
+    return item
+
+
+async def list_page(session: AsyncSession, filters: ActionItemFilters) -> tuple[list[ActionItem], str | None]:
+    """In creation order (ids are UUIDv7)."""
+    statement = select(ActionItem).where(*filters.where_clauses())
+    return await keyset_page(
+        session,
+        statement,
+        order_by=[col(ActionItem.id)],
+        parsers=[uuid.UUID],
+        limit=filters.limit,
+        cursor=filters.cursor,
+    )
+
+
+async def list_for_postmortem(session: AsyncSession, postmortem_id: uuid.UUID) -> list[ActionItem]:
+    statement = select(ActionItem).where(col(ActionItem.postmortem_id) == postmortem_id).order_by(col(ActionItem.id))
+    return list((await session.exec(statement)).all())
+
+
+async def update(
+    session: AsyncSession, item: ActionItem, changes: ActionItemUpdate, *, if_match: str | None
+) -> ActionItem:
+    """Apply a partial update; on a frozen postmortem only the status may change."""
+    check_if_match(if_match, item.version)
+    values = changes.model_dump(exclude_unset=True)
+    if CONTENT_FIELDS & values.keys():
+        ensure_editable(await _postmortem_of(session, item), "its action items' content")
+    for name, value in values.items():
+        setattr(item, name, value)
+    _stamp_completion(item)
+    item.updated_at = utc_now()
+    await session.flush()
+    return item
+
+
+async def delete(session: AsyncSession, item: ActionItem, *, if_match: str | None) -> None:
+    check_if_match(if_match, item.version)
+    ensure_editable(await _postmortem_of(session, item), "its action items")
+    await session.delete(item)
+    await session.flush()
+
+
+async def summaries(session: AsyncSession, postmortem_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ActionItemsSummary]:
+    """Counts per postmortem, computed in one grouped query."""
+    result = {pid: ActionItemsSummary(total=0, open=0, done=0, overdue=0) for pid in postmortem_ids}
+    if not postmortem_ids:
+        return result
+    statement = (
+        sa.select(
+            col(ActionItem.postmortem_id),
+            func.count(),
+            func.sum(case((col(ActionItem.status).in_(UNFINISHED), 1), else_=0)),
+            func.sum(case((col(ActionItem.status) == ItemStatus.DONE, 1), else_=0)),
+            func.sum(case((overdue_clause(), 1), else_=0)),
+        )
+        .where(col(ActionItem.postmortem_id).in_(postmortem_ids))
+        .group_by(col(ActionItem.postmortem_id))
+    )
+    # Five columns are more than sqlmodel's typed `exec` overloads cover; the rows are plain tuples.
+    rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
+    for postmortem_id, total, unfinished, done, overdue in rows:
+        result[postmortem_id] = ActionItemsSummary(total=total, open=unfinished, done=done, overdue=overdue)
+    return result
+
+
+async def _postmortem_of(session: AsyncSession, item: ActionItem) -> Postmortem:
+    postmortem = await session.get(Postmortem, item.postmortem_id)
+    if postmortem is None:  # pragma: no cover - the foreign key makes this impossible
+        raise NotFound(f"postmortem {item.postmortem_id} does not exist")
+    return postmortem
+
+
+def _stamp_completion(item: ActionItem) -> None:
+    """`completed_at` is set when an item becomes done and cleared when it leaves done."""
+    if item.status is ItemStatus.DONE and item.completed_at is None:
+        item.completed_at = utc_now()
+    elif item.status is not ItemStatus.DONE:
+        item.completed_at = None

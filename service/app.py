@@ -1,0 +1,58 @@
+"""The application factory."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+
+from service import __version__
+from service.api import api_router
+from service.core.body_guard import BodyGuardMiddleware
+from service.core.openapi import install_openapi, operation_id
+from service.core.problems import install_problem_handlers
+from service.core.unit_of_work import UnitOfWorkMiddleware
+from service.db import head_revision, make_engine, make_session_factories
+from service.health import router as health_router
+from service.settings import Settings
+
+DESCRIPTION = """\
+Incident postmortems, their UTC timelines and action items, and the review workflow
+draft -> in_review -> complete.
+
+Every `/v1` operation needs `Authorization: Bearer <API key>`. Errors are RFC 9457
+`application/problem+json` documents whose `errors` list names each field at fault.
+Single resources carry an `ETag`; send it back as `If-Match` to change them safely.
+POSTs accept an `Idempotency-Key` header to make retries safe.
+"""
+
+
+def create_app(settings: Settings, *, pooled: bool = True) -> FastAPI:
+    engine = make_engine(settings.database_url, pooled=pooled)
+    read_sessions, write_sessions = make_session_factories(engine)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPIOffline(
+        title="postmortems",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        redoc_url=None,
+        static_url="/docs/assets",
+        favicon_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.schema_head = head_revision()
+    install_problem_handlers(app)
+    install_openapi(app)
+    app.include_router(health_router)
+    app.include_router(api_router)
+    app.add_middleware(UnitOfWorkMiddleware, read_sessions=read_sessions, write_sessions=write_sessions)
+    app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,32 @@
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from service.auth import service as auth_service
+from service.auth.models import Principal, Scope
+from service.core.errors import Forbidden, Unauthorized
+from service.dependencies import SessionDep
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer pm_...`")
+
+
+def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
+    async def authorize(
+        session: SessionDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        if credentials is None:
+            raise Unauthorized("send an API key as `Authorization: Bearer <key>`")
+        principal = await auth_service.authenticate(session, credentials.credentials)
+        if not principal.scope.includes(scope):
+            raise Forbidden(f"this operation needs the {scope.value!r} scope; the key has {principal.scope.value!r}")
+        return principal
+
+    return authorize
+
+
+ReadAccess = Annotated[Principal, Depends(require(Scope.READ))]
+WriteAccess = Annotated[Principal, Depends(require(Scope.WRITE))]
+AdminAccess = Annotated[Principal, Depends(require(Scope.ADMIN))]

@@ -1,0 +1,47 @@
+import hashlib
+import secrets
+import uuid
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.auth.models import ApiKey, Principal, Scope
+from service.core.clock import utc_now
+from service.core.errors import NotFound, Unauthorized
+
+KEY_PREFIX = "pm_"
+
+
+def hash_key(key: str) -> str:
+    """Keys are 256-bit random tokens, so a plain SHA-256 is a safe, indexable digest."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+async def create(session: AsyncSession, *, name: str, scope: Scope) -> tuple[ApiKey, str]:
+    """Create a key; the plaintext is returned once and only its hash is stored."""
+    plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
+    api_key = ApiKey(name=name, scope=scope, prefix=plaintext[:10], key_hash=hash_key(plaintext))
+    session.add(api_key)
+    await session.flush()
+    return api_key, plaintext
+
+
+async def authenticate(session: AsyncSession, token: str) -> Principal:
+    statement = select(ApiKey).where(col(ApiKey.key_hash) == hash_key(token), col(ApiKey.revoked_at).is_(None))
+    api_key = (await session.exec(statement)).first()
+    if api_key is None:
+        raise Unauthorized("the API key is unknown or revoked")
+    return Principal(key_id=api_key.id, name=api_key.name, scope=api_key.scope)
+
+
+async def list_keys(session: AsyncSession) -> list[ApiKey]:
+    return list((await session.exec(select(ApiKey).order_by(col(ApiKey.id)))).all())
+
+
+async def revoke(session: AsyncSession, key_id: uuid.UUID) -> None:
+    api_key = await session.get(ApiKey, key_id)
+    if api_key is None:
+        raise NotFound(f"API key {key_id} does not exist")
+    if api_key.revoked_at is None:
+        api_key.revoked_at = utc_now()
+        await session.flush()

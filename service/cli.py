@@ -1,0 +1,101 @@
+"""`postmortems`: run the service, migrate its database, manage API keys, export OpenAPI."""
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from service.auth.models import Scope
+from service.settings import get_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    result: int = handler(args)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="postmortems", description=__doc__)
+    commands = parser.add_subparsers(title="commands")
+
+    serve = commands.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(handler=_serve)
+
+    migrate = commands.add_parser("migrate", help="upgrade the database schema to the latest version")
+    migrate.set_defaults(handler=_migrate)
+
+    apikey = commands.add_parser("apikey", help="manage API keys").add_subparsers(title="apikey commands")
+    create = apikey.add_parser("create", help="create a key and print it once, as the last line")
+    create.add_argument("--name", required=True)
+    create.add_argument("--scope", required=True, choices=[scope.value for scope in Scope])
+    create.set_defaults(handler=_apikey_create)
+
+    openapi = commands.add_parser("openapi", help="print the OpenAPI document")
+    openapi.set_defaults(handler=_openapi)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.app import create_app
+    from service.db import is_sqlite
+    from service.migrate import pending_revision, upgrade
+
+    settings = get_settings()
+    if is_sqlite(settings.database_url):
+        upgrade(settings.database_url)
+    elif (behind := pending_revision(settings.database_url)) is not None:
+        print(
+            f"the database schema is at {behind}, behind this version of the service: run `postmortems migrate` first",
+            file=sys.stderr,
+        )
+        return 1
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=settings.log_level.lower())
+    return 0
+
+
+def _migrate(_: argparse.Namespace) -> int:
+    from service.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    return 0
+
+
+def _apikey_create(args: argparse.Namespace) -> int:
+    from service.auth import service as auth_service
+    from service.db import make_engine, make_session_factories
+
+    async def create() -> str:
+        engine = make_engine(get_settings().database_url, pooled=False)
+        try:
+            _, write_sessions = make_session_factories(engine)
+            async with write_sessions() as session:
+                api_key, plaintext = await auth_service.create(session, name=args.name, scope=Scope(args.scope))
+                await session.commit()
+            print(f"created {args.scope} key {api_key.name!r} ({api_key.id})")
+            return plaintext
+        finally:
+            await engine.dispose()
+
+    print(asyncio.run(create()))
+    return 0
+
+
+def _openapi(_: argparse.Namespace) -> int:
+    from service.app import create_app
+    from service.core.openapi import export_openapi
+
+    sys.stdout.write(export_openapi(create_app(get_settings())))
+    return 0

@@ -1,0 +1,71 @@
+"""Admit request bodies: JSON only (415 otherwise) and no larger than the limit (413)."""
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.core.problems import problem_response
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def is_json_media_type(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyGuardMiddleware:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        path = scope["path"]
+        declared_length = headers.get("content-length", "")
+        if declared_length.isdigit() and int(declared_length) > self.max_body_bytes:
+            await self._too_large(path)(scope, receive, send)
+            return
+        has_body = (declared_length.isdigit() and int(declared_length) > 0) or ("transfer-encoding" in headers)
+        if has_body and not is_json_media_type(headers.get("content-type", "")):
+            response = problem_response(
+                path,
+                415,
+                detail="request bodies must be application/json",
+                errors=[],
+                headers={"Accept": "application/json"},
+            )
+            await response(scope, receive, send)
+            return
+
+        received = 0
+        response_started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if response_started:
+                raise
+            await self._too_large(path)(scope, receive, send)
+
+    def _too_large(self, path: str):  # type: ignore[no-untyped-def]
+        return problem_response(path, 413, detail=f"request bodies are limited to {self.max_body_bytes} bytes")

@@ -1,0 +1,42 @@
+"""Small helpers for routers: settings, ETag headers and response declarations."""
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+
+from service.core.etag import etag_for
+from service.core.problems import problem_responses
+from service.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def set_etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = etag_for(version)
+
+
+def set_created(response: Response, location: str, version: int) -> None:
+    response.headers["Location"] = location
+    set_etag(response, version)
+
+
+ETAG_HEADER = {"ETag": {"description": "The resource's version, for `If-Match`.", "schema": {"type": "string"}}}
+CREATED_HEADERS = ETAG_HEADER | {
+    "Location": {"description": "URL path of the new resource.", "schema": {"type": "string"}}
+}
+
+
+def responses(*error_statuses: int, created: bool = False, etag: bool = False) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route: its success headers and its problem responses."""
+    declared: dict[int | str, dict[str, Any]] = {}
+    if created:
+        declared[201] = {"headers": CREATED_HEADERS}
+    elif etag:
+        declared[200] = {"headers": ETAG_HEADER}
+    return declared | problem_responses(*error_statuses)

@@ -1,0 +1,110 @@
+"""Idempotency-Key for POST: a retried request replays the first answer instead of acting twice.
+
+A record is written in the same transaction as the work it describes, so either both are
+committed or neither is. Records are scoped to the credential that made the request.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.core.base import IdMixin
+from service.core.clock import utc_now
+from service.core.errors import FieldError, Unprocessable
+from service.core.types import JSONValue, UTCDateTime
+
+HEADER = "idempotency-key"
+MAX_KEY_LENGTH = 255
+REPLAYED_HEADERS = ("location", "etag", "content-type")
+
+
+class IdempotencyRecord(IdMixin, table=True):
+    __tablename__ = "idempotency_record"
+    __table_args__ = (sa.UniqueConstraint("credential_hash", "key"),)
+
+    credential_hash: str = Field(max_length=64)
+    key: str = Field(max_length=MAX_KEY_LENGTH)
+    fingerprint: str = Field(max_length=64)
+    status_code: int
+    headers: dict[str, str] = Field(sa_type=JSONValue)
+    body: str = Field(sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime, nullable=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    status_code: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def credential_hash(authorization: str) -> str:
+    return hashlib.sha256(authorization.encode()).hexdigest()
+
+
+def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
+    """Hash of what the request asks for; JSON bodies are canonicalised so key order does not matter."""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = body
+    digest = hashlib.sha256()
+    for part in (method.encode(), path.encode(), query, canonical):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def validate_key(key: str) -> None:
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise Unprocessable(
+            "the Idempotency-Key header is invalid",
+            [FieldError("Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} characters", "invalid_length", "header")],
+        )
+
+
+async def find(session: AsyncSession, *, credential: str, key: str, request_fingerprint: str) -> StoredResponse | None:
+    """The stored answer for this key, or None; a key reused for another request is refused."""
+    statement = select(IdempotencyRecord).where(
+        col(IdempotencyRecord.credential_hash) == credential, col(IdempotencyRecord.key) == key
+    )
+    record = (await session.exec(statement)).first()
+    if record is None:
+        return None
+    if record.fingerprint != request_fingerprint:
+        raise Unprocessable(
+            "this Idempotency-Key was already used for a different request",
+            [
+                FieldError(
+                    "Idempotency-Key", "already used with another request body", "idempotency_key_reused", "header"
+                )
+            ],
+        )
+    return StoredResponse(record.status_code, dict(record.headers), record.body.encode())
+
+
+async def remember(
+    session: AsyncSession,
+    *,
+    credential: str,
+    key: str,
+    request_fingerprint: str,
+    response: StoredResponse,
+) -> None:
+    headers = {k: v for k, v in response.headers.items() if k in REPLAYED_HEADERS}
+    session.add(
+        IdempotencyRecord(
+            credential_hash=credential,
+            key=key,
+            fingerprint=request_fingerprint,
+            status_code=response.status_code,
+            headers=headers,
+            body=response.body.decode(),
+        )
+    )
+    await session.flush()

@@ -1,0 +1,100 @@
+"""Cursor pagination: an opaque cursor holds the sort key of the last item returned."""
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Generic, TypeVar, cast
+
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, or_
+from sqlalchemy.orm import InstrumentedAttribute, Mapped
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
+
+from service.core.errors import FieldError, Unprocessable
+
+T = TypeVar("T")
+M = TypeVar("M")
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page.")
+
+
+class PageParams(BaseModel):
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Page size, 1 to {MAX_LIMIT}.")
+    cursor: str | None = Field(default=None, max_length=500, description="`next_cursor` of the previous page.")
+
+
+def encode_cursor(key: list[Any]) -> str:
+    raw = json.dumps(key, separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, arity: int) -> list[Any]:
+    """The sort key inside `cursor`; anything malformed is a 422 on the `cursor` parameter."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+    except (binascii.Error, ValueError) as exc:
+        raise _malformed() from exc
+    if not isinstance(key, list) or len(key) != arity or not all(isinstance(v, str) for v in key):
+        raise _malformed()
+    return key
+
+
+def _malformed() -> Unprocessable:
+    return Unprocessable(
+        "the cursor is malformed",
+        [FieldError("cursor", "not a cursor returned by this API", "malformed_cursor", "query")],
+    )
+
+
+async def keyset_page(
+    session: AsyncSession,
+    statement: SelectOfScalar[M],
+    *,
+    order_by: Sequence[Mapped[Any]],
+    parsers: Sequence[Callable[[str], Any]],
+    limit: int,
+    cursor: str | None,
+    descending: bool = False,
+) -> tuple[list[M], str | None]:
+    """One page of `statement` in `order_by` order, strictly after the cursor's sort key.
+
+    `order_by` must end in a unique column so that the order is total and no row is skipped
+    or repeated between pages, even while rows are inserted.
+    """
+    if cursor is not None:
+        try:
+            key = [parse(raw) for parse, raw in zip(parsers, decode_cursor(cursor, len(order_by)), strict=True)]
+        except ValueError as exc:
+            raise _malformed() from exc
+        statement = statement.where(_after(order_by, key, descending))
+    ordering = [column.desc() if descending else column.asc() for column in order_by]
+    rows = list((await session.exec(statement.order_by(*ordering).limit(limit + 1))).all())
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    next_key = [_cursor_value(getattr(last, cast("InstrumentedAttribute[Any]", column).key)) for column in order_by]
+    return rows[:limit], encode_cursor(next_key)
+
+
+def _after(order_by: Sequence[Mapped[Any]], key: list[Any], descending: bool) -> Any:
+    """(a, b, c) > (x, y, z) spelled out, so each comparison binds with its column's type."""
+    alternatives = []
+    for position, column in enumerate(order_by):
+        equal_prefix = [order_by[i] == key[i] for i in range(position)]
+        beyond = column < key[position] if descending else column > key[position]
+        alternatives.append(and_(*equal_prefix, beyond))
+    return or_(*alternatives)
+
+
+def _cursor_value(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)

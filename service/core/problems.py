@@ -1,0 +1,147 @@
+"""RFC 9457 problem details: the one error shape of the API.
+
+Every error answers `application/problem+json` with `type`, `title`, `status`, `detail`,
+`instance` and an `errors` list naming each field at fault.
+"""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.core.errors import DomainError, FieldError, Location
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:postmortems:problem:"
+
+logger = logging.getLogger(__name__)
+
+
+class ProblemFieldError(BaseModel):
+    field: str = Field(description="Dotted path of the field at fault, e.g. `impact.users_affected`.")
+    location: str = Field(description="Where the field is: body, query, path, header or resource.")
+    message: str
+    code: str = Field(description="Machine-readable reason, e.g. `missing` or `required`.")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = Field(examples=[f"{TYPE_PREFIX}validation-error"])
+    title: str = Field(examples=["Invalid request"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["1 field is invalid"])
+    instance: str | None = Field(default=None, examples=["/v1/postmortems"])
+    errors: list[ProblemFieldError] = Field(default_factory=list)
+
+
+def field_error_body(error: FieldError) -> dict[str, str]:
+    return {"field": error.field, "location": error.location, "message": error.message, "code": error.code}
+
+
+def problem_response(
+    request_path: str | None,
+    status: int,
+    *,
+    detail: str,
+    slug: str | None = None,
+    title: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    phrase = HTTPStatus(status).phrase
+    body = {
+        "type": TYPE_PREFIX + (slug or phrase.lower().replace(" ", "-").replace("'", "")),
+        "title": title or phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request_path,
+        "errors": [field_error_body(error) for error in errors or []],
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _field_error_from_pydantic(error: dict[str, Any]) -> FieldError:
+    loc = [str(part) for part in error.get("loc", ())]
+    location: Location = "body"
+    if loc and loc[0] in ("body", "query", "path", "header"):
+        location = loc.pop(0)  # type: ignore[assignment]
+    if error.get("type") == "json_invalid":
+        loc = []
+    field = ".".join(loc)
+    message = str(error.get("msg", "invalid value"))
+    if error.get("type") == "extra_forbidden":
+        message = "unknown field"
+    return FieldError(field=field, message=message, code=str(error.get("type", "invalid")), location=location)
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return problem_response(
+        request.url.path,
+        exc.status,
+        detail=exc.detail,
+        slug=exc.slug,
+        title=exc.title,
+        errors=exc.errors,
+        headers=headers,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [_field_error_from_pydantic(dict(e)) for e in exc.errors()]
+    noun = "field is" if len(errors) == 1 else "fields are"
+    return problem_response(
+        request.url.path,
+        422,
+        detail=f"{len(errors)} {noun} invalid",
+        slug="validation-error",
+        title="Invalid request",
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    headers = dict(exc.headers) if exc.headers else None
+    return problem_response(request.url.path, exc.status_code, detail=detail, headers=headers)
+
+
+async def _stale_data(request: Request, exc: Exception) -> JSONResponse:
+    return problem_response(
+        request.url.path,
+        412,
+        slug="precondition-failed",
+        title="Precondition failed",
+        detail="the resource was changed by another request; fetch it again and retry",
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error", exc_info=exc)
+    return problem_response(request.url.path, 500, detail="an unexpected error occurred")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(StaleDataError, _stale_data)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the given error statuses, all typed as `Problem`.
+
+    `core.openapi` moves their content to `application/problem+json`.
+    """
+    return {status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in statuses}

@@ -1,0 +1,179 @@
+"""One transaction per API request, committed before the response leaves.
+
+The response is held back until the transaction commits: a client never sees a success
+for work that was not saved, and never a half-written record after an error (any response
+with status >= 400 rolls back). POSTs with an Idempotency-Key are recorded in the same
+transaction, so the work and its replayable answer are committed together.
+"""
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.core import idempotency
+from service.core.errors import DomainError
+from service.core.problems import problem_response
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SESSION_STATE_KEY = "session"
+
+
+class _BufferedResponse:
+    """Collects the response the app sends, to send it once the transaction is settled."""
+
+    def __init__(self) -> None:
+        self.status_code = 500
+        self.raw_headers: list[tuple[bytes, bytes]] = []
+        self.body = bytearray()
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status_code = message["status"]
+            self.raw_headers = list(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            self.body.extend(message.get("body", b""))
+
+    def stored(self) -> idempotency.StoredResponse:
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in self.raw_headers}
+        return idempotency.StoredResponse(self.status_code, headers, bytes(self.body))
+
+    async def send_to(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": bytes(self.body)})
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay_receive(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+async def _send_stored(response: idempotency.StoredResponse, send: Send) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
+    headers.append((b"idempotent-replayed", b"true"))
+    headers.append((b"content-length", str(len(response.body)).encode()))
+    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+class UnitOfWorkMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        read_sessions: async_sessionmaker[AsyncSession],
+        write_sessions: async_sessionmaker[AsyncSession],
+        path_prefix: str = "/v1/",
+    ) -> None:
+        self.app = app
+        self.read_sessions = read_sessions
+        self.write_sessions = write_sessions
+        self.path_prefix = path_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.path_prefix):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        key = headers.get(idempotency.HEADER) if scope["method"] == "POST" else None
+        if key is None:
+            await self._run(scope, receive, send)
+            return
+        try:
+            idempotency.validate_key(key)
+        except DomainError as error:
+            await self._send_problem(scope, receive, send, error)
+            return
+        body = await _read_body(receive)
+        request = (
+            idempotency.credential_hash(headers.get("authorization", "")),
+            key,
+            idempotency.fingerprint(scope["method"], scope["path"], scope["query_string"], body),
+        )
+        await self._run(scope, _replay_receive(body), send, request)
+
+    async def _run(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        idempotent_request: tuple[str, str, str] | None = None,
+    ) -> None:
+        sessions = self.read_sessions if scope["method"] in READ_METHODS else self.write_sessions
+        async with sessions() as session:
+            if idempotent_request is not None:
+                credential, key, request_fingerprint = idempotent_request
+                try:
+                    stored = await idempotency.find(
+                        session, credential=credential, key=key, request_fingerprint=request_fingerprint
+                    )
+                except DomainError as error:
+                    await self._send_problem(scope, receive, send, error)
+                    return
+                if stored is not None:
+                    await _send_stored(stored, send)
+                    return
+            scope.setdefault("state", {})[SESSION_STATE_KEY] = session
+            response = _BufferedResponse()
+            await self.app(scope, receive, response)
+            if response.status_code >= 400:
+                await session.rollback()
+                await response.send_to(send)
+                return
+            try:
+                if idempotent_request is not None:
+                    credential, key, request_fingerprint = idempotent_request
+                    await idempotency.remember(
+                        session,
+                        credential=credential,
+                        key=key,
+                        request_fingerprint=request_fingerprint,
+                        response=response.stored(),
+                    )
+                await session.commit()
+            except IntegrityError:
+                if idempotent_request is None:
+                    raise
+                # A concurrent request with the same key committed first: answer what it answered.
+                await session.rollback()
+                stored = await idempotency.find(
+                    session, credential=credential, key=key, request_fingerprint=request_fingerprint
+                )
+                if stored is None:
+                    raise
+                await _send_stored(stored, send)
+                return
+        await response.send_to(send)
+
+    @staticmethod
+    async def _send_problem(scope: Scope, receive: Receive, send: Send, error: DomainError) -> None:
+        response = problem_response(
+            scope["path"],
+            error.status,
+            detail=error.detail,
+            slug=error.slug,
+            title=error.title,
+            errors=error.errors,
+        )
+        await response(scope, receive, send)

@@ -1,0 +1,42 @@
+from typing import Any
+
+from pydantic import ConfigDict, Field
+from sqlmodel import col
+
+from service.core.pagination import PageParams
+from service.core.schemas import UTCTimestamp
+from service.core.types import json_array_contains
+from service.postmortems.enums import Severity, Status
+from service.postmortems.models import Postmortem
+
+
+class PostmortemFilters(PageParams):
+    """Query parameters of `GET /v1/postmortems`; every filter given must match."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status | None = None
+    severity: Severity | None = None
+    service: str | None = Field(default=None, max_length=100, description="Lists this service.")
+    tag: str | None = Field(default=None, max_length=100, description="Carries this tag.")
+    failure_mode: str | None = Field(default=None, max_length=100)
+    created_after: UTCTimestamp | None = Field(default=None, description="Created at or after.")
+    created_before: UTCTimestamp | None = Field(default=None, description="Created before.")
+
+    def where_clauses(self) -> list[Any]:
+        clauses: list[Any] = []
+        if self.status is not None:
+            clauses.append(col(Postmortem.status) == self.status)
+        if self.severity is not None:
+            clauses.append(col(Postmortem.severity) == self.severity)
+        if self.service is not None:
+            clauses.append(json_array_contains(col(Postmortem.services), self.service))
+        if self.tag is not None:
+            clauses.append(json_array_contains(col(Postmortem.tags), self.tag))
+        if self.failure_mode is not None:
+            clauses.append(col(Postmortem.failure_mode) == self.failure_mode)
+        if self.created_after is not None:
+            clauses.append(col(Postmortem.created_at) >= self.created_after)
+        if self.created_before is not None:
+            clauses.append(col(Postmortem.created_at) < self.created_before)
+        return clauses

@@ -1,0 +1,251 @@
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, Field, computed_field
+from sqlmodel import Field as SQLField
+
+from service.core.base import IdMixin, TimestampMixin, version_column
+from service.core.problems import ProblemFieldError
+from service.core.schemas import (
+    InputModel,
+    Label,
+    LongText,
+    OutputModel,
+    ShortText,
+    UTCTimestamp,
+)
+from service.core.types import JSONValue, UTCDateTime, enum_type
+from service.postmortems.enums import Severity, Status, Template
+
+ListItem = Annotated[str, Field(min_length=1, max_length=2_000)]
+Labels = Annotated[list[Label], Field(max_length=50)]
+ListItems = Annotated[list[ListItem], Field(max_length=100)]
+IncidentRef = Annotated[str, Field(max_length=500, examples=["INC-4711"])]
+
+TIMESTAMP_FIELDS = ("started_at", "detected_at", "mitigated_at", "resolved_at")
+
+
+class Impact(InputModel):
+    users_affected: int | None = Field(default=None, ge=0, le=10**12, examples=[12000])
+    revenue_impact: str | None = Field(default=None, max_length=500, examples=["~$4k in failed orders"])
+    sla_impact: str | None = Field(default=None, max_length=500, examples=["99.9% monthly SLA breached"])
+    description: str | None = Field(default=None, max_length=20_000)
+
+    def is_empty(self) -> bool:
+        return all(value in (None, "") for value in self.model_dump().values())
+
+
+class FiveWhy(InputModel):
+    question: str = Field(min_length=1, max_length=2_000, examples=["Why did checkout fail?"])
+    answer: str = Field(min_length=1, max_length=2_000, examples=["The payment client timed out."])
+
+
+class Link(InputModel):
+    title: str = Field(min_length=1, max_length=200, examples=["Latency dashboard"])
+    url: str = Field(pattern=r"^https?://\S+$", max_length=2_000, examples=["https://grafana.example.com/d/abc"])
+
+
+class PostmortemContent(BaseModel):
+    """Fields a postmortem's authors write; all optional while it is a draft."""
+
+    incident_ref: IncidentRef | None = None
+    authors: Labels = Field(default_factory=list, examples=[["alice", "bob"]])
+    services: Labels = Field(default_factory=list, examples=[["checkout"]])
+    tags: Labels = Field(default_factory=list, examples=[["payments"]])
+    started_at: UTCTimestamp | None = None
+    detected_at: UTCTimestamp | None = None
+    mitigated_at: UTCTimestamp | None = None
+    resolved_at: UTCTimestamp | None = None
+    summary: LongText | None = None
+    impact: Impact | None = None
+    root_cause: LongText | None = None
+    five_whys: Annotated[list[FiveWhy], Field(max_length=20)] = Field(default_factory=list)
+    contributing_factors: ListItems = Field(default_factory=list)
+    what_went_well: ListItems = Field(default_factory=list)
+    what_went_poorly: ListItems = Field(default_factory=list)
+    lessons_learned: LongText | None = None
+    failure_mode: Label | None = Field(default=None, examples=["config-push"])
+    related_postmortem_ids: Annotated[list[uuid.UUID], Field(max_length=50)] = Field(default_factory=list)
+    links: Annotated[list[Link], Field(max_length=50)] = Field(default_factory=list)
+
+
+class PostmortemCreate(PostmortemContent, InputModel):
+    title: ShortText = Field(examples=["Checkout outage after config push"])
+    severity: Severity
+    template: Template | None = Field(default=None, description="Defaults to `quick` for P3, else `standard`.")
+
+
+class PostmortemUpdate(InputModel):
+    """Partial update: only the fields sent change; `null` clears an optional field."""
+
+    title: ShortText | None = None
+    severity: Severity | None = None
+    template: Template | None = None
+    incident_ref: IncidentRef | None = None
+    authors: Labels | None = None
+    services: Labels | None = None
+    tags: Labels | None = None
+    started_at: UTCTimestamp | None = None
+    detected_at: UTCTimestamp | None = None
+    mitigated_at: UTCTimestamp | None = None
+    resolved_at: UTCTimestamp | None = None
+    summary: LongText | None = None
+    impact: Impact | None = None
+    root_cause: LongText | None = None
+    five_whys: Annotated[list[FiveWhy], Field(max_length=20)] | None = None
+    contributing_factors: ListItems | None = None
+    what_went_well: ListItems | None = None
+    what_went_poorly: ListItems | None = None
+    lessons_learned: LongText | None = None
+    failure_mode: Label | None = None
+    related_postmortem_ids: Annotated[list[uuid.UUID], Field(max_length=50)] | None = None
+    links: Annotated[list[Link], Field(max_length=50)] | None = None
+
+    non_nullable = frozenset(
+        {
+            "title",
+            "severity",
+            "template",
+            "authors",
+            "services",
+            "tags",
+            "five_whys",
+            "contributing_factors",
+            "what_went_well",
+            "what_went_poorly",
+            "related_postmortem_ids",
+            "links",
+        }
+    )
+
+
+_version = version_column()
+
+
+class Postmortem(IdMixin, TimestampMixin, table=True):
+    __tablename__ = "postmortem"
+    __mapper_args__ = {"version_id_col": _version}  # noqa: RUF012
+
+    title: str = SQLField(max_length=200)
+    severity: Severity = SQLField(sa_type=enum_type(Severity), index=True)
+    template: Template = SQLField(sa_type=enum_type(Template))
+    status: Status = SQLField(sa_type=enum_type(Status), index=True)
+    incident_ref: str | None = SQLField(default=None, max_length=500)
+    authors: list[str] = SQLField(default_factory=list, sa_type=JSONValue)
+    services: list[str] = SQLField(default_factory=list, sa_type=JSONValue)
+    tags: list[str] = SQLField(default_factory=list, sa_type=JSONValue)
+    started_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+    detected_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+    mitigated_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+    resolved_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+    summary: str | None = SQLField(default=None, sa_type=sa.Text)
+    impact: dict[str, Any] | None = SQLField(default=None, sa_type=JSONValue)
+    root_cause: str | None = SQLField(default=None, sa_type=sa.Text)
+    five_whys: list[dict[str, str]] = SQLField(default_factory=list, sa_type=JSONValue)
+    contributing_factors: list[str] = SQLField(default_factory=list, sa_type=JSONValue)
+    what_went_well: list[str] = SQLField(default_factory=list, sa_type=JSONValue)
+    what_went_poorly: list[str] = SQLField(default_factory=list, sa_type=JSONValue)
+    lessons_learned: str | None = SQLField(default=None, sa_type=sa.Text)
+    failure_mode: str | None = SQLField(default=None, max_length=100, index=True)
+    related_postmortem_ids: list[str] = SQLField(default_factory=list, sa_type=JSONValue)
+    links: list[dict[str, str]] = SQLField(default_factory=list, sa_type=JSONValue)
+    submitted_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+    completed_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+    version: int = SQLField(sa_column=_version)
+
+
+class Approval(IdMixin, table=True):
+    __tablename__ = "approval"
+    __table_args__ = (sa.UniqueConstraint("postmortem_id", "name"),)
+
+    postmortem_id: uuid.UUID = SQLField(foreign_key="postmortem.id", ondelete="CASCADE", index=True)
+    name: str = SQLField(max_length=100)
+    approved_at: datetime = SQLField(sa_type=UTCDateTime)
+
+
+class Transition(IdMixin, table=True):
+    """One step of the review workflow: who moved the postmortem where, and when."""
+
+    __tablename__ = "transition"
+
+    postmortem_id: uuid.UUID = SQLField(foreign_key="postmortem.id", ondelete="CASCADE", index=True)
+    action: str = SQLField(max_length=20)
+    from_status: Status = SQLField(sa_type=enum_type(Status))
+    to_status: Status = SQLField(sa_type=enum_type(Status))
+    actor: str = SQLField(max_length=100)
+    comment: str | None = SQLField(default=None, sa_type=sa.Text)
+    at: datetime = SQLField(sa_type=UTCDateTime)
+
+
+class ApprovalRead(OutputModel):
+    name: str = Field(description="Name of the API key that approved.")
+    approved_at: datetime
+
+
+class ActionItemsSummary(BaseModel):
+    total: int
+    open: int = Field(description="Items that are open or in progress.")
+    done: int
+    overdue: int = Field(description="Open or in-progress items whose due date has passed.")
+
+
+def _minutes_between(start: datetime | None, end: datetime | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return int((end - start).total_seconds() // 60)
+
+
+class PostmortemRead(PostmortemContent, OutputModel):
+    id: uuid.UUID
+    title: str
+    severity: Severity
+    template: Template
+    status: Status
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    completed_at: datetime | None
+    version: int
+    approvals: list[ApprovalRead]
+    action_items_summary: ActionItemsSummary
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def duration_minutes(self) -> int | None:
+        """Minutes from started_at to resolved_at."""
+        return _minutes_between(self.started_at, self.resolved_at)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def time_to_detect_minutes(self) -> int | None:
+        """Minutes from started_at to detected_at."""
+        return _minutes_between(self.started_at, self.detected_at)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def time_to_resolve_minutes(self) -> int | None:
+        """Minutes from detected_at to resolved_at."""
+        return _minutes_between(self.detected_at, self.resolved_at)
+
+
+class TransitionRead(OutputModel):
+    id: uuid.UUID
+    action: str
+    from_status: Status
+    to_status: Status
+    actor: str
+    comment: str | None
+    at: datetime
+
+
+class ChangeRequest(InputModel):
+    comment: str = Field(min_length=1, max_length=20_000, examples=["Add the detection gap to the timeline."])
+
+
+class Readiness(BaseModel):
+    status: Status
+    next_action: str | None = Field(description="`submit`, `complete`, or null when complete.")
+    ready: bool
+    errors: list[ProblemFieldError] = Field(description="Every unmet requirement of the next action.")

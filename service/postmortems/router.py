@@ -1,0 +1,175 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from service.auth.dependencies import AdminAccess, ReadAccess, WriteAccess
+from service.core.etag import IfMatchHeader
+from service.core.http import SettingsDep, responses, set_created, set_etag
+from service.core.pagination import Page
+from service.dependencies import SessionDep
+from service.postmortems import service as postmortems_service
+from service.postmortems import workflow
+from service.postmortems.dependencies import LockedPostmortem, PostmortemDep
+from service.postmortems.filters import PostmortemFilters
+from service.postmortems.models import (
+    ChangeRequest,
+    Postmortem,
+    PostmortemCreate,
+    PostmortemRead,
+    PostmortemUpdate,
+    Readiness,
+    TransitionRead,
+)
+
+router = APIRouter(prefix="/postmortems", tags=["postmortems"])
+
+AUTH_ERRORS = (401, 403)
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a postmortem",
+    responses=responses(*AUTH_ERRORS, 409, 413, 415, 422, created=True),
+)
+async def create(
+    postmortem_in: PostmortemCreate, session: SessionDep, _: WriteAccess, response: Response
+) -> PostmortemRead:
+    """Create a draft postmortem."""
+    postmortem = await postmortems_service.create(session, postmortem_in)
+    set_created(response, f"/v1/postmortems/{postmortem.id}", postmortem.version)
+    return await postmortems_service.to_read(session, postmortem)
+
+
+@router.get("", name="list", summary="List postmortems", responses=responses(*AUTH_ERRORS, 422))
+async def list_postmortems(
+    filters: Annotated[PostmortemFilters, Query()], session: SessionDep, _: ReadAccess
+) -> Page[PostmortemRead]:
+    """List postmortems, newest first, filtered and paginated by cursor."""
+    postmortems, next_cursor = await postmortems_service.list_page(session, filters)
+    return Page(items=await postmortems_service.to_read_many(session, postmortems), next_cursor=next_cursor)
+
+
+@router.get(
+    "/{postmortem_id}",
+    summary="Get a postmortem",
+    responses=responses(*AUTH_ERRORS, 404, 422, etag=True),
+)
+async def get(postmortem: PostmortemDep, session: SessionDep, _: ReadAccess, response: Response) -> PostmortemRead:
+    """Get a postmortem with its approvals and action-item summary."""
+    set_etag(response, postmortem.version)
+    return await postmortems_service.to_read(session, postmortem)
+
+
+@router.patch(
+    "/{postmortem_id}",
+    summary="Update a postmortem",
+    responses=responses(*AUTH_ERRORS, 404, 409, 412, 413, 415, 422, etag=True),
+)
+async def update(
+    changes: PostmortemUpdate,
+    postmortem: LockedPostmortem,
+    session: SessionDep,
+    _: WriteAccess,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> PostmortemRead:
+    """Change the fields sent; a complete postmortem is frozen (409)."""
+    postmortem = await postmortems_service.update(session, postmortem, changes, if_match=if_match)
+    set_etag(response, postmortem.version)
+    return await postmortems_service.to_read(session, postmortem)
+
+
+@router.delete(
+    "/{postmortem_id}",
+    status_code=204,
+    summary="Delete a draft postmortem",
+    responses=responses(*AUTH_ERRORS, 404, 409, 412, 422),
+)
+async def delete(
+    postmortem: LockedPostmortem, session: SessionDep, _: WriteAccess, if_match: IfMatchHeader = None
+) -> None:
+    """Delete a postmortem with its timeline and action items; only drafts can be deleted."""
+    await postmortems_service.delete(session, postmortem, if_match=if_match)
+
+
+TRANSITION_RESPONSES = responses(*AUTH_ERRORS, 404, 409, 422, etag=True)
+
+
+async def _transition(
+    session: SessionDep,
+    postmortem: Postmortem,
+    action: workflow.Action,
+    principal: WriteAccess,
+    settings: SettingsDep,
+    response: Response,
+    comment: str | None = None,
+) -> PostmortemRead:
+    postmortem = await workflow.apply(
+        session, postmortem, action, principal, required_approvals=settings.required_approvals, comment=comment
+    )
+    set_etag(response, postmortem.version)
+    return await postmortems_service.to_read(session, postmortem)
+
+
+@router.post("/{postmortem_id}/submit", summary="Submit for review", responses=TRANSITION_RESPONSES)
+async def submit(
+    postmortem: LockedPostmortem, session: SessionDep, principal: WriteAccess, settings: SettingsDep, response: Response
+) -> PostmortemRead:
+    """Move a draft to review; refused (409) with every unmet requirement listed."""
+    return await _transition(session, postmortem, workflow.Action.SUBMIT, principal, settings, response)
+
+
+@router.post(
+    "/{postmortem_id}/request-changes",
+    summary="Send back to draft",
+    responses=responses(*AUTH_ERRORS, 404, 409, 413, 415, 422, etag=True),
+)
+async def request_changes(
+    change_request: ChangeRequest,
+    postmortem: LockedPostmortem,
+    session: SessionDep,
+    principal: WriteAccess,
+    settings: SettingsDep,
+    response: Response,
+) -> PostmortemRead:
+    """Return a postmortem in review to its authors with a comment; approvals are cleared."""
+    return await _transition(
+        session, postmortem, workflow.Action.REQUEST_CHANGES, principal, settings, response, change_request.comment
+    )
+
+
+@router.post("/{postmortem_id}/approve", summary="Approve", responses=TRANSITION_RESPONSES)
+async def approve(
+    postmortem: LockedPostmortem, session: SessionDep, principal: WriteAccess, settings: SettingsDep, response: Response
+) -> PostmortemRead:
+    """Record the calling key's approval of a postmortem in review (once per name)."""
+    return await _transition(session, postmortem, workflow.Action.APPROVE, principal, settings, response)
+
+
+@router.post("/{postmortem_id}/complete", summary="Complete", responses=TRANSITION_RESPONSES)
+async def complete(
+    postmortem: LockedPostmortem, session: SessionDep, principal: WriteAccess, settings: SettingsDep, response: Response
+) -> PostmortemRead:
+    """Complete a reviewed postmortem; it is frozen afterwards."""
+    return await _transition(session, postmortem, workflow.Action.COMPLETE, principal, settings, response)
+
+
+@router.post("/{postmortem_id}/reopen", summary="Reopen", responses=TRANSITION_RESPONSES)
+async def reopen(
+    postmortem: LockedPostmortem, session: SessionDep, principal: AdminAccess, settings: SettingsDep, response: Response
+) -> PostmortemRead:
+    """Move a complete postmortem back to review (admin)."""
+    return await _transition(session, postmortem, workflow.Action.REOPEN, principal, settings, response)
+
+
+@router.get("/{postmortem_id}/readiness", summary="Check readiness", responses=responses(*AUTH_ERRORS, 404, 422))
+async def readiness(postmortem: PostmortemDep, session: SessionDep, _: ReadAccess, settings: SettingsDep) -> Readiness:
+    """What the next workflow step still needs, without taking it."""
+    return await workflow.readiness(session, postmortem, settings.required_approvals)
+
+
+@router.get("/{postmortem_id}/history", summary="Workflow history", responses=responses(*AUTH_ERRORS, 404, 422))
+async def history(postmortem: PostmortemDep, session: SessionDep, _: ReadAccess) -> list[TransitionRead]:
+    """Every workflow step taken, oldest first, with who took it and when."""
+    return [TransitionRead.model_validate(t) for t in await workflow.history(session, postmortem)]

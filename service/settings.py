@@ -1,0 +1,34 @@
+"""Configuration, read from `POSTMORTEMS_*` environment variables."""
+
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from service.postmortems.enums import Severity
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POSTMORTEMS_", env_ignore_empty=True, extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./postmortems.db",
+        description="SQLite file or PostgreSQL URL; the async driver is chosen automatically.",
+    )
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
+    required_approvals: dict[Severity, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=lambda: dict.fromkeys(Severity, 1),
+        description='Approvals needed to complete, per severity, e.g. {"P1": 2}.',
+    )
+    log_level: str = "INFO"
+
+    @field_validator("required_approvals")
+    @classmethod
+    def _fill_missing_severities(cls, value: dict[Severity, int]) -> dict[Severity, int]:
+        return {severity: value.get(severity, 1) for severity in Severity}
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,74 @@
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+import sqlalchemy as sa
+from pydantic import Field
+from sqlmodel import Field as SQLField
+
+from service.core.base import IdMixin, TimestampMixin, version_column
+from service.core.schemas import InputModel, OutputModel, UTCTimestamp
+from service.core.types import UTCDateTime, enum_type
+
+
+class EventKind(StrEnum):
+    SIGNAL = "signal"
+    ALERT = "alert"
+    DETECTION = "detection"
+    ACTION = "action"
+    DECISION = "decision"
+    MITIGATION = "mitigation"
+    RESOLUTION = "resolution"
+    COMMUNICATION = "communication"
+    OTHER = "other"
+
+
+Description = Annotated[str, Field(min_length=1, max_length=5_000, examples=["Error rate alert fired"])]
+Source = Annotated[str, Field(max_length=200, examples=["PagerDuty"])]
+
+
+class TimelineEventCreate(InputModel):
+    occurred_at: UTCTimestamp
+    kind: EventKind = EventKind.OTHER
+    description: Description
+    source: Source | None = None
+
+
+class TimelineEventUpdate(InputModel):
+    """Partial update: only the fields sent change."""
+
+    non_nullable = frozenset({"occurred_at", "kind", "description"})
+
+    occurred_at: UTCTimestamp | None = None
+    kind: EventKind | None = None
+    description: Description | None = None
+    source: Source | None = None
+
+
+class TimelineEventRead(OutputModel):
+    id: uuid.UUID
+    postmortem_id: uuid.UUID
+    occurred_at: datetime
+    kind: EventKind
+    description: str
+    source: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+_version = version_column()
+
+
+class TimelineEvent(IdMixin, TimestampMixin, table=True):
+    __tablename__ = "timeline_event"
+    __table_args__ = (sa.Index("ix_timeline_event_postmortem_occurred", "postmortem_id", "occurred_at", "id"),)
+    __mapper_args__ = {"version_id_col": _version}  # noqa: RUF012
+
+    postmortem_id: uuid.UUID = SQLField(foreign_key="postmortem.id", ondelete="CASCADE")
+    occurred_at: datetime = SQLField(sa_type=UTCDateTime)
+    kind: EventKind = SQLField(sa_type=enum_type(EventKind))
+    description: str = SQLField(sa_type=sa.Text)
+    source: str | None = SQLField(default=None, max_length=200)
+    version: int = SQLField(sa_column=_version)

@@ -1,0 +1,80 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.core.clock import utc_now
+from service.core.errors import NotFound
+from service.core.etag import check_if_match
+from service.core.pagination import PageParams, keyset_page
+from service.postmortems.freeze import ensure_editable
+from service.postmortems.models import Postmortem
+from service.timeline.models import TimelineEvent, TimelineEventCreate, TimelineEventUpdate
+
+
+async def add(session: AsyncSession, postmortem: Postmortem, event_in: TimelineEventCreate) -> TimelineEvent:
+    ensure_editable(postmortem, "its timeline")
+    event = TimelineEvent(**event_in.model_dump(), postmortem_id=postmortem.id)
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def get(session: AsyncSession, postmortem: Postmortem, event_id: uuid.UUID) -> TimelineEvent:
+    statement = select(TimelineEvent).where(
+        col(TimelineEvent.id) == event_id, col(TimelineEvent.postmortem_id) == postmortem.id
+    )
+    event = (await session.exec(statement)).first()
+    if event is None:
+        raise NotFound(f"timeline event {event_id} does not exist in postmortem {postmortem.id}")
+    return event
+
+
+async def list_page(
+    session: AsyncSession, postmortem: Postmortem, page: PageParams
+) -> tuple[list[TimelineEvent], str | None]:
+    """Sorted by occurred_at; events at the same instant keep their creation order."""
+    statement = select(TimelineEvent).where(col(TimelineEvent.postmortem_id) == postmortem.id)
+    return await keyset_page(
+        session,
+        statement,
+        order_by=[col(TimelineEvent.occurred_at), col(TimelineEvent.id)],
+        parsers=[_parse_timestamp, uuid.UUID],
+        limit=page.limit,
+        cursor=page.cursor,
+    )
+
+
+async def count(session: AsyncSession, postmortem_id: uuid.UUID) -> int:
+    statement = select(func.count()).select_from(TimelineEvent).where(col(TimelineEvent.postmortem_id) == postmortem_id)
+    return (await session.exec(statement)).one()
+
+
+async def update(
+    session: AsyncSession,
+    postmortem: Postmortem,
+    event: TimelineEvent,
+    changes: TimelineEventUpdate,
+    *,
+    if_match: str | None,
+) -> TimelineEvent:
+    check_if_match(if_match, event.version)
+    ensure_editable(postmortem, "its timeline")
+    for name, value in changes.model_dump(exclude_unset=True).items():
+        setattr(event, name, value)
+    event.updated_at = utc_now()
+    await session.flush()
+    return event
+
+
+async def delete(session: AsyncSession, postmortem: Postmortem, event: TimelineEvent, *, if_match: str | None) -> None:
+    check_if_match(if_match, event.version)
+    ensure_editable(postmortem, "its timeline")
+    await session.delete(event)
+    await session.flush()
+
+
+def _parse_timestamp(raw: str) -> datetime:
+    return datetime.fromisoformat(raw)
