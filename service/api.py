@@ -1,13 +1,14 @@
 """The v1 API: one router per domain."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from service.action_items.router import router as action_items_router
+from service.auth.dependencies import authenticate
 from service.auth.router import router as api_keys_router
 from service.postmortems.router import router as postmortems_router
 from service.timeline.router import router as timeline_router
 
-api_router = APIRouter(prefix="/v1")
+api_router = APIRouter(prefix="/v1", dependencies=[Depends(authenticate)])
 api_router.include_router(postmortems_router)  # /v1/postmortems
 api_router.include_router(timeline_router)  # /v1/postmortems/{id}/timeline
 api_router.include_router(action_items_router)  # /v1/postmortems/{id}/action-items, /v1/action-items

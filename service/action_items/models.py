@@ -9,7 +9,7 @@ from sqlmodel import Field as SQLField
 
 from service.core.base import IdMixin, TimestampMixin, version_column
 from service.core.clock import utc_today
-from service.core.schemas import InputModel, OutputModel
+from service.core.schemas import CalendarDate, InputModel, OutputModel
 from service.core.types import UTCDateTime, enum_type
 
 
@@ -49,7 +49,7 @@ class ActionItemCreate(InputModel):
     description: Description | None = None
     owner: Owner | None = None
     priority: Priority | None = None
-    due_date: date | None = Field(default=None, examples=["2025-02-01"])
+    due_date: CalendarDate | None = Field(default=None, examples=["2025-02-01"])
     status: ItemStatus = ItemStatus.OPEN
     kind: ItemKind = ItemKind.OTHER
 
@@ -63,7 +63,7 @@ class ActionItemUpdate(InputModel):
     description: Description | None = None
     owner: Owner | None = None
     priority: Priority | None = None
-    due_date: date | None = None
+    due_date: CalendarDate | None = None
     status: ItemStatus | None = None
     kind: ItemKind | None = None
 

@@ -12,14 +12,22 @@ from service.dependencies import SessionDep
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer pm_...`")
 
 
+async def authenticate(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The calling key.
+
+    `service.api` runs this before any other dependency of a `/v1` route, so a request without a valid
+    key gets 401 before anything is looked up (never a 404 that tells what exists).
+    """
+    if credentials is None:
+        raise Unauthorized("send an API key as `Authorization: Bearer <key>`")
+    return await auth_service.authenticate(session, credentials.credentials)
+
+
 def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
-    async def authorize(
-        session: SessionDep,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> Principal:
-        if credentials is None:
-            raise Unauthorized("send an API key as `Authorization: Bearer <key>`")
-        principal = await auth_service.authenticate(session, credentials.credentials)
+    async def authorize(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if not principal.scope.includes(scope):
             raise Forbidden(f"this operation needs the {scope.value!r} scope; the key has {principal.scope.value!r}")
         return principal

@@ -1,5 +1,6 @@
 """Admit request bodies: JSON only (415 otherwise) and no larger than the limit (413)."""
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.core.problems import problem_response
@@ -12,8 +13,11 @@ def is_json_media_type(content_type: str) -> bool:
     return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(HTTPException):
+    """An HTTPException, so that a route reading the body answers 413 rather than its generic 400."""
+
+    def __init__(self, max_body_bytes: int) -> None:
+        super().__init__(413, detail=f"request bodies are limited to {max_body_bytes} bytes")
 
 
 class BodyGuardMiddleware:
@@ -52,7 +56,7 @@ class BodyGuardMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
-                    raise _BodyTooLarge
+                    raise _BodyTooLarge(self.max_body_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:

@@ -51,7 +51,7 @@ def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
     """Hash of what the request asks for; JSON bodies are canonicalised so key order does not matter."""
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to parse: compare the raw bytes
         canonical = body
     digest = hashlib.sha256()
     for part in (method.encode(), path.encode(), query, canonical):

@@ -7,13 +7,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar, cast
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Mapped
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from service.core.errors import FieldError, Unprocessable
+from service.core.schemas import reject_nul
 
 T = TypeVar("T")
 M = TypeVar("M")
@@ -28,8 +29,16 @@ class Page(BaseModel, Generic[T]):
 
 
 class PageParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a mistyped filter is an error, not an unfiltered page
+
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Page size, 1 to {MAX_LIMIT}.")
     cursor: str | None = Field(default=None, max_length=500, description="`next_cursor` of the previous page.")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        """Query parameters reach SQL as text, which PostgreSQL refuses when it holds NUL."""
+        return reject_nul(value)
 
 
 def encode_cursor(key: list[Any]) -> str:

@@ -111,6 +111,10 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # JSON is UTF-8 (RFC 8259): a body that does not decode is malformed JSON, answered like any other.
+        invalid = {"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error: the body is not UTF-8"}
+        return await _validation_error(request, RequestValidationError([invalid]))
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     headers = dict(exc.headers) if exc.headers else None
     return problem_response(request.url.path, exc.status_code, detail=detail, headers=headers)

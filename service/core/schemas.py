@@ -1,27 +1,28 @@
 """Building blocks for request and response bodies."""
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 
-def _reject_nul(value: Any) -> Any:
+def reject_nul(value: Any) -> Any:
     """PostgreSQL text cannot hold NUL, so it is refused at the edge on every backend."""
     if isinstance(value, str) and "\x00" in value:
         raise ValueError("must not contain NUL characters")
     if isinstance(value, list):
         for item in value:
-            _reject_nul(item)
+            reject_nul(item)
     return value
 
 
@@ -42,13 +43,10 @@ class InputModel(BaseModel):
             raise ValueError("may be omitted but not null")
         return value
 
-    @model_validator(mode="before")
+    @field_validator("*", mode="before")
     @classmethod
-    def _no_nul_characters(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for value in data.values():
-                _reject_nul(value)
-        return data
+    def _no_nul_characters(cls, value: Any) -> Any:
+        return reject_nul(value)
 
 
 class OutputModel(BaseModel):
@@ -56,14 +54,35 @@ class OutputModel(BaseModel):
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+01:00 falls before year 1 in UTC
+        raise ValueError("is out of range once converted to UTC") from exc
+
+
+_RFC3339_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _text_like(pattern: re.Pattern[str], example: str) -> BeforeValidator:
+    """Pydantic would also read numbers and numeric strings as Unix times; the API takes only the documented text."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, date) or (isinstance(value, str) and pattern.match(value)):
+            return value
+        raise ValueError(f"must be a string like {example}")
+
+    return BeforeValidator(check)
 
 
 UTCTimestamp = Annotated[
     AwareDatetime,
+    _text_like(_RFC3339_DATE_TIME, "2025-01-15T09:30:00Z"),
     AfterValidator(_to_utc),
     Field(description="RFC 3339 timestamp with an offset; returned in UTC.", examples=["2025-01-15T09:30:00Z"]),
 ]
+
+CalendarDate = Annotated[date, _text_like(_ISO_DATE, "2025-02-01")]
 
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(max_length=20_000)]

@@ -157,9 +157,13 @@ class UnitOfWorkMiddleware:
                     raise
                 # A concurrent request with the same key committed first: answer what it answered.
                 await session.rollback()
-                stored = await idempotency.find(
-                    session, credential=credential, key=key, request_fingerprint=request_fingerprint
-                )
+                try:
+                    stored = await idempotency.find(
+                        session, credential=credential, key=key, request_fingerprint=request_fingerprint
+                    )
+                except DomainError as error:  # it committed a different request under the same key
+                    await self._send_problem(scope, receive, send, error)
+                    return
                 if stored is None:
                     raise
                 await _send_stored(stored, send)

@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, Field, StrictInt, computed_field
 from sqlmodel import Field as SQLField
 
 from service.core.base import IdMixin, TimestampMixin, version_column
@@ -28,7 +28,7 @@ TIMESTAMP_FIELDS = ("started_at", "detected_at", "mitigated_at", "resolved_at")
 
 
 class Impact(InputModel):
-    users_affected: int | None = Field(default=None, ge=0, le=10**12, examples=[12000])
+    users_affected: StrictInt | None = Field(default=None, ge=0, le=10**12, examples=[12000])
     revenue_impact: str | None = Field(default=None, max_length=500, examples=["~$4k in failed orders"])
     sla_impact: str | None = Field(default=None, max_length=500, examples=["99.9% monthly SLA breached"])
     description: str | None = Field(default=None, max_length=20_000)
