@@ -8,6 +8,7 @@ from fastapi_offline import FastAPIOffline
 
 from service import __version__
 from service.api import api_router
+from service.auth.cache import PrincipalCache
 from service.core.body_guard import BodyGuardMiddleware
 from service.core.openapi import install_openapi, operation_id
 from service.core.problems import install_problem_handlers
@@ -49,6 +50,7 @@ def create_app(settings: Settings, *, pooled: bool = True) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.schema_head = head_revision()
+    app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
     install_problem_handlers(app)
     install_openapi(app)
     app.include_router(health_router)

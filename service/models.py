@@ -4,13 +4,12 @@ from service.action_items.models import ActionItem
 from service.auth.models import ApiKey
 from service.core.base import metadata
 from service.core.idempotency import IdempotencyRecord
-from service.postmortems.models import Approval, Postmortem, Transition
+from service.postmortems.models import Postmortem, Transition
 from service.timeline.models import TimelineEvent
 
 __all__ = [
     "ActionItem",
     "ApiKey",
-    "Approval",
     "IdempotencyRecord",
     "Postmortem",
     "TimelineEvent",

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
         default_factory=lambda: dict.fromkeys(Severity, 1),
         description='Approvals needed to complete, per severity, e.g. {"P1": 2}.',
     )
+    auth_cache_seconds: Annotated[float, Field(ge=0)] = Field(
+        default=10.0, description="How long a replica trusts a key it has checked; 0 checks on every request."
+    )
     log_level: str = "INFO"
 
     @field_validator("required_approvals")

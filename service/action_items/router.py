@@ -41,7 +41,7 @@ def _page(items: list[ActionItem], next_cursor: str | None) -> Page[ActionItemRe
     responses=responses(401, 403, 404, 409, 413, 415, 422, created=True),
 )
 async def create(
-    item_in: ActionItemCreate, postmortem: LockedPostmortem, session: SessionDep, _: WriteAccess, response: Response
+    _: WriteAccess, item_in: ActionItemCreate, postmortem: LockedPostmortem, session: SessionDep, response: Response
 ) -> ActionItemRead:
     """Add an action item to a postmortem."""
     item = await action_items_service.create(session, postmortem, item_in)
@@ -55,7 +55,7 @@ async def create(
     responses=responses(401, 403, 404, 422),
 )
 async def list_for_postmortem(
-    page: Annotated[PageParams, Query()], postmortem: PostmortemDep, session: SessionDep, _: ReadAccess
+    _: ReadAccess, page: Annotated[PageParams, Query()], postmortem: PostmortemDep, session: SessionDep
 ) -> Page[ActionItemRead]:
     """The postmortem's action items in creation order."""
     filters = ActionItemFilters(postmortem_id=postmortem.id, limit=page.limit, cursor=page.cursor)
@@ -64,7 +64,7 @@ async def list_for_postmortem(
 
 @router.get("/action-items", name="list", summary="List action items", responses=responses(401, 403, 422))
 async def list_items(
-    filters: Annotated[ActionItemFilters, Query()], session: SessionDep, _: ReadAccess
+    _: ReadAccess, filters: Annotated[ActionItemFilters, Query()], session: SessionDep
 ) -> Page[ActionItemRead]:
     """Action items across postmortems, filtered by owner, status, priority or overdue."""
     return _page(*await action_items_service.list_page(session, filters))
@@ -75,7 +75,7 @@ async def list_items(
     summary="Get an action item",
     responses=responses(401, 403, 404, 422, etag=True),
 )
-async def get(item: ItemDep, _: ReadAccess, response: Response) -> ActionItemRead:
+async def get(_: ReadAccess, item: ItemDep, response: Response) -> ActionItemRead:
     """Get one action item."""
     set_etag(response, item.version)
     return ActionItemRead.model_validate(item)
@@ -87,10 +87,10 @@ async def get(item: ItemDep, _: ReadAccess, response: Response) -> ActionItemRea
     responses=responses(401, 403, 404, 409, 412, 413, 415, 422, etag=True),
 )
 async def update(
+    _: WriteAccess,
     changes: ActionItemUpdate,
     item: LockedItem,
     session: SessionDep,
-    _: WriteAccess,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> ActionItemRead:
@@ -106,6 +106,6 @@ async def update(
     summary="Delete an action item",
     responses=responses(401, 403, 404, 409, 412, 422),
 )
-async def delete(item: LockedItem, session: SessionDep, _: WriteAccess, if_match: IfMatchHeader = None) -> None:
+async def delete(_: WriteAccess, item: LockedItem, session: SessionDep, if_match: IfMatchHeader = None) -> None:
     """Delete an action item of a postmortem that is not complete."""
     await action_items_service.delete(session, item, if_match=if_match)

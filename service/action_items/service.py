@@ -1,8 +1,8 @@
 import uuid
-from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import case, func
+from sqlalchemy import Label, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -83,27 +83,28 @@ async def delete(session: AsyncSession, item: ActionItem, *, if_match: str | Non
     await session.flush()
 
 
-async def summaries(session: AsyncSession, postmortem_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ActionItemsSummary]:
-    """Counts per postmortem, computed in one grouped query."""
-    result = {pid: ActionItemsSummary(total=0, open=0, done=0, overdue=0) for pid in postmortem_ids}
-    if not postmortem_ids:
-        return result
-    statement = (
-        sa.select(
-            col(ActionItem.postmortem_id),
-            func.count(),
-            func.sum(case((col(ActionItem.status).in_(UNFINISHED), 1), else_=0)),
-            func.sum(case((col(ActionItem.status) == ItemStatus.DONE, 1), else_=0)),
-            func.sum(case((overdue_clause(), 1), else_=0)),
-        )
-        .where(col(ActionItem.postmortem_id).in_(postmortem_ids))
-        .group_by(col(ActionItem.postmortem_id))
-    )
-    # Five columns are more than sqlmodel's typed `exec` overloads cover; the rows are plain tuples.
-    rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
-    for postmortem_id, total, unfinished, done, overdue in rows:
-        result[postmortem_id] = ActionItemsSummary(total=total, open=unfinished, done=done, overdue=overdue)
-    return result
+def summary_columns(postmortem_id: Any) -> list[Label[int]]:
+    """Counts of a postmortem's action items as correlated subqueries, to select alongside it.
+
+    Selecting them with the postmortem makes a read one query; each is an index lookup on
+    `action_item.postmortem_id`, so it stays cheap however many items exist elsewhere.
+    """
+
+    def count(name: str, *conditions: Any) -> Label[int]:
+        subquery = sa.select(func.count()).where(col(ActionItem.postmortem_id) == postmortem_id, *conditions)
+        return subquery.scalar_subquery().label(name)
+
+    return [
+        count("total"),
+        count("open", col(ActionItem.status).in_(UNFINISHED)),
+        count("done", col(ActionItem.status) == ItemStatus.DONE),
+        count("overdue", overdue_clause()),
+    ]
+
+
+def summary_of(row: Any) -> ActionItemsSummary:
+    """The summary from a row that selected `summary_columns` after the postmortem."""
+    return ActionItemsSummary(total=row.total, open=row.open, done=row.done, overdue=row.overdue)
 
 
 async def _postmortem_of(session: AsyncSession, item: ActionItem) -> Postmortem:

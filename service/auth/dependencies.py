@@ -1,10 +1,11 @@
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service.auth import service as auth_service
+from service.auth.cache import PrincipalCache
 from service.auth.models import Principal, Scope
 from service.core.errors import Forbidden, Unauthorized
 from service.dependencies import SessionDep
@@ -12,8 +13,17 @@ from service.dependencies import SessionDep
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer pm_...`")
 
 
+def get_principal_cache(request: Request) -> PrincipalCache:
+    cache: PrincipalCache = request.app.state.principal_cache
+    return cache
+
+
+PrincipalCacheDep = Annotated[PrincipalCache, Depends(get_principal_cache)]
+
+
 async def authenticate(
     session: SessionDep,
+    cache: PrincipalCacheDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The calling key.
@@ -23,7 +33,12 @@ async def authenticate(
     """
     if credentials is None:
         raise Unauthorized("send an API key as `Authorization: Bearer <key>`")
-    return await auth_service.authenticate(session, credentials.credentials)
+    key_hash = auth_service.hash_key(credentials.credentials)
+    principal = cache.get(key_hash)
+    if principal is None:
+        principal = await auth_service.authenticate(session, key_hash)
+        cache.put(key_hash, principal)
+    return principal
 
 
 def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:

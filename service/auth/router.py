@@ -4,7 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from service.auth import service as auth_service
-from service.auth.dependencies import AdminAccess
+from service.auth.dependencies import AdminAccess, PrincipalCacheDep
 from service.auth.models import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from service.core.http import responses
 from service.dependencies import SessionDep
@@ -13,7 +13,7 @@ router = APIRouter(prefix="/api-keys", tags=["api-keys"])
 
 
 @router.post("", status_code=201, summary="Create an API key", responses=responses(401, 403, 413, 415, 422))
-async def create(key_in: ApiKeyCreate, session: SessionDep, _: AdminAccess, response: Response) -> ApiKeyCreated:
+async def create(_: AdminAccess, key_in: ApiKeyCreate, session: SessionDep, response: Response) -> ApiKeyCreated:
     """Create a key; the response is the only time the key itself is shown."""
     api_key, plaintext = await auth_service.create(session, name=key_in.name, scope=key_in.scope)
     response.headers["Location"] = f"/v1/api-keys/{api_key.id}"
@@ -21,14 +21,18 @@ async def create(key_in: ApiKeyCreate, session: SessionDep, _: AdminAccess, resp
 
 
 @router.get("", name="list", summary="List API keys", responses=responses(401, 403))
-async def list_keys(session: SessionDep, _: AdminAccess) -> list[ApiKeyRead]:
+async def list_keys(_: AdminAccess, session: SessionDep) -> list[ApiKeyRead]:
     """Every key, including revoked ones; the keys themselves are never shown."""
     return [ApiKeyRead.model_validate(key) for key in await auth_service.list_keys(session)]
 
 
 @router.delete("/{key_id}", status_code=204, summary="Revoke an API key", responses=responses(401, 403, 404, 422))
 async def revoke(
-    key_id: Annotated[uuid.UUID, Path(description="The key's id.")], session: SessionDep, _: AdminAccess
+    _: AdminAccess,
+    key_id: Annotated[uuid.UUID, Path(description="The key's id.")],
+    session: SessionDep,
+    cache: PrincipalCacheDep,
 ) -> None:
     """Revoke a key; requests made with it are refused from now on."""
     await auth_service.revoke(session, key_id)
+    cache.clear()

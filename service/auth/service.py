@@ -26,8 +26,8 @@ async def create(session: AsyncSession, *, name: str, scope: Scope) -> tuple[Api
     return api_key, plaintext
 
 
-async def authenticate(session: AsyncSession, token: str) -> Principal:
-    statement = select(ApiKey).where(col(ApiKey.key_hash) == hash_key(token), col(ApiKey.revoked_at).is_(None))
+async def authenticate(session: AsyncSession, key_hash: str) -> Principal:
+    statement = select(ApiKey).where(col(ApiKey.key_hash) == key_hash, col(ApiKey.revoked_at).is_(None))
     api_key = (await session.exec(statement)).first()
     if api_key is None:
         raise Unauthorized("the API key is unknown or revoked")

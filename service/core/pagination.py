@@ -5,19 +5,18 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeAlias, TypeVar, Unpack, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import and_, or_
+from sqlalchemy import Row, Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Mapped
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import SelectOfScalar
 
 from service.core.errors import FieldError, Unprocessable
 from service.core.schemas import reject_nul
 
 T = TypeVar("T")
-M = TypeVar("M")
+AnySelect: TypeAlias = Select[Unpack[tuple[Any, ...]]]  # noqa: UP044 - ruff's `*` spelling confuses mypy here
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -67,18 +66,19 @@ def _malformed() -> Unprocessable:
 
 async def keyset_page(
     session: AsyncSession,
-    statement: SelectOfScalar[M],
+    statement: AnySelect,
     *,
     order_by: Sequence[Mapped[Any]],
     parsers: Sequence[Callable[[str], Any]],
     limit: int,
     cursor: str | None,
     descending: bool = False,
-) -> tuple[list[M], str | None]:
+) -> tuple[list[Any], str | None]:
     """One page of `statement` in `order_by` order, strictly after the cursor's sort key.
 
     `order_by` must end in a unique column so that the order is total and no row is skipped
-    or repeated between pages, even while rows are inserted.
+    or repeated between pages, even while rows are inserted. The statement selects an entity,
+    optionally followed by more columns (then the page holds rows whose first item is the entity).
     """
     if cursor is not None:
         try:
@@ -87,12 +87,19 @@ async def keyset_page(
             raise _malformed() from exc
         statement = statement.where(_after(order_by, key, descending))
     ordering = [column.desc() if descending else column.asc() for column in order_by]
-    rows = list((await session.exec(statement.order_by(*ordering).limit(limit + 1))).all())
+    rows = list(await fetch_rows(session, statement.order_by(*ordering).limit(limit + 1)))
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]
-    next_key = [_cursor_value(getattr(last, cast("InstrumentedAttribute[Any]", column).key)) for column in order_by]
+    entity = last[0] if isinstance(last, Row) else last
+    next_key = [_cursor_value(getattr(entity, cast("InstrumentedAttribute[Any]", column).key)) for column in order_by]
     return rows[:limit], encode_cursor(next_key)
+
+
+async def fetch_rows(session: AsyncSession, statement: AnySelect) -> Sequence[Any]:
+    """Rows of a select of any width; sqlmodel's typed `exec` overloads stop at four columns."""
+    result = await session.exec(statement)  # type: ignore[call-overload]
+    return cast("Sequence[Any]", result.all())
 
 
 def _after(order_by: Sequence[Mapped[Any]], key: list[Any], descending: bool) -> Any:

@@ -141,6 +141,9 @@ class UnitOfWorkMiddleware:
                 await session.rollback()
                 await response.send_to(send)
                 return
+            if sessions is self.read_sessions:  # autocommit reads: nothing to commit
+                await response.send_to(send)
+                return
             try:
                 if idempotent_request is not None:
                     credential, key, request_fingerprint = idempotent_request

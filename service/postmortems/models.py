@@ -151,18 +151,14 @@ class Postmortem(IdMixin, TimestampMixin, table=True):
     failure_mode: str | None = SQLField(default=None, max_length=100, index=True)
     related_postmortem_ids: list[str] = SQLField(default_factory=list, sa_type=JSONValue)
     links: list[dict[str, str]] = SQLField(default_factory=list, sa_type=JSONValue)
+    approvals: list[dict[str, str]] = SQLField(
+        default_factory=list,
+        sa_type=JSONValue,
+        description="[{name, approved_at}]: few, always read with the postmortem, written under its row lock.",
+    )
     submitted_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
     completed_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
     version: int = SQLField(sa_column=_version)
-
-
-class Approval(IdMixin, table=True):
-    __tablename__ = "approval"
-    __table_args__ = (sa.UniqueConstraint("postmortem_id", "name"),)
-
-    postmortem_id: uuid.UUID = SQLField(foreign_key="postmortem.id", ondelete="CASCADE", index=True)
-    name: str = SQLField(max_length=100)
-    approved_at: datetime = SQLField(sa_type=UTCDateTime)
 
 
 class Transition(IdMixin, table=True):

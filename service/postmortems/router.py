@@ -1,15 +1,17 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.auth.dependencies import AdminAccess, ReadAccess, WriteAccess
+from service.auth.models import Principal
 from service.core.etag import IfMatchHeader
 from service.core.http import SettingsDep, responses, set_created, set_etag
 from service.core.pagination import Page
 from service.dependencies import SessionDep
 from service.postmortems import service as postmortems_service
 from service.postmortems import workflow
-from service.postmortems.dependencies import LockedPostmortem, PostmortemDep
+from service.postmortems.dependencies import LockedPostmortem, PostmortemDep, PostmortemId
 from service.postmortems.filters import PostmortemFilters
 from service.postmortems.models import (
     ChangeRequest,
@@ -20,6 +22,7 @@ from service.postmortems.models import (
     Readiness,
     TransitionRead,
 )
+from service.settings import Settings
 
 router = APIRouter(prefix="/postmortems", tags=["postmortems"])
 
@@ -33,7 +36,7 @@ AUTH_ERRORS = (401, 403)
     responses=responses(*AUTH_ERRORS, 409, 413, 415, 422, created=True),
 )
 async def create(
-    postmortem_in: PostmortemCreate, session: SessionDep, _: WriteAccess, response: Response
+    _: WriteAccess, postmortem_in: PostmortemCreate, session: SessionDep, response: Response
 ) -> PostmortemRead:
     """Create a draft postmortem."""
     postmortem = await postmortems_service.create(session, postmortem_in)
@@ -43,11 +46,11 @@ async def create(
 
 @router.get("", name="list", summary="List postmortems", responses=responses(*AUTH_ERRORS, 422))
 async def list_postmortems(
-    filters: Annotated[PostmortemFilters, Query()], session: SessionDep, _: ReadAccess
+    _: ReadAccess, filters: Annotated[PostmortemFilters, Query()], session: SessionDep
 ) -> Page[PostmortemRead]:
     """List postmortems, newest first, filtered and paginated by cursor."""
     postmortems, next_cursor = await postmortems_service.list_page(session, filters)
-    return Page(items=await postmortems_service.to_read_many(session, postmortems), next_cursor=next_cursor)
+    return Page(items=postmortems, next_cursor=next_cursor)
 
 
 @router.get(
@@ -55,10 +58,11 @@ async def list_postmortems(
     summary="Get a postmortem",
     responses=responses(*AUTH_ERRORS, 404, 422, etag=True),
 )
-async def get(postmortem: PostmortemDep, session: SessionDep, _: ReadAccess, response: Response) -> PostmortemRead:
+async def get(_: ReadAccess, postmortem_id: PostmortemId, session: SessionDep, response: Response) -> PostmortemRead:
     """Get a postmortem with its approvals and action-item summary."""
+    postmortem = await postmortems_service.read(session, postmortem_id)
     set_etag(response, postmortem.version)
-    return await postmortems_service.to_read(session, postmortem)
+    return postmortem
 
 
 @router.patch(
@@ -67,10 +71,10 @@ async def get(postmortem: PostmortemDep, session: SessionDep, _: ReadAccess, res
     responses=responses(*AUTH_ERRORS, 404, 409, 412, 413, 415, 422, etag=True),
 )
 async def update(
+    _: WriteAccess,
     changes: PostmortemUpdate,
     postmortem: LockedPostmortem,
     session: SessionDep,
-    _: WriteAccess,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> PostmortemRead:
@@ -87,7 +91,7 @@ async def update(
     responses=responses(*AUTH_ERRORS, 404, 409, 412, 422),
 )
 async def delete(
-    postmortem: LockedPostmortem, session: SessionDep, _: WriteAccess, if_match: IfMatchHeader = None
+    _: WriteAccess, postmortem: LockedPostmortem, session: SessionDep, if_match: IfMatchHeader = None
 ) -> None:
     """Delete a postmortem with its timeline and action items; only drafts can be deleted."""
     await postmortems_service.delete(session, postmortem, if_match=if_match)
@@ -97,11 +101,11 @@ TRANSITION_RESPONSES = responses(*AUTH_ERRORS, 404, 409, 422, etag=True)
 
 
 async def _transition(
-    session: SessionDep,
+    session: AsyncSession,
     postmortem: Postmortem,
     action: workflow.Action,
-    principal: WriteAccess,
-    settings: SettingsDep,
+    principal: Principal,
+    settings: Settings,
     response: Response,
     comment: str | None = None,
 ) -> PostmortemRead:
@@ -114,7 +118,7 @@ async def _transition(
 
 @router.post("/{postmortem_id}/submit", summary="Submit for review", responses=TRANSITION_RESPONSES)
 async def submit(
-    postmortem: LockedPostmortem, session: SessionDep, principal: WriteAccess, settings: SettingsDep, response: Response
+    principal: WriteAccess, postmortem: LockedPostmortem, session: SessionDep, settings: SettingsDep, response: Response
 ) -> PostmortemRead:
     """Move a draft to review; refused (409) with every unmet requirement listed."""
     return await _transition(session, postmortem, workflow.Action.SUBMIT, principal, settings, response)
@@ -126,10 +130,10 @@ async def submit(
     responses=responses(*AUTH_ERRORS, 404, 409, 413, 415, 422, etag=True),
 )
 async def request_changes(
+    principal: WriteAccess,
     change_request: ChangeRequest,
     postmortem: LockedPostmortem,
     session: SessionDep,
-    principal: WriteAccess,
     settings: SettingsDep,
     response: Response,
 ) -> PostmortemRead:
@@ -141,7 +145,7 @@ async def request_changes(
 
 @router.post("/{postmortem_id}/approve", summary="Approve", responses=TRANSITION_RESPONSES)
 async def approve(
-    postmortem: LockedPostmortem, session: SessionDep, principal: WriteAccess, settings: SettingsDep, response: Response
+    principal: WriteAccess, postmortem: LockedPostmortem, session: SessionDep, settings: SettingsDep, response: Response
 ) -> PostmortemRead:
     """Record the calling key's approval of a postmortem in review (once per name)."""
     return await _transition(session, postmortem, workflow.Action.APPROVE, principal, settings, response)
@@ -149,7 +153,7 @@ async def approve(
 
 @router.post("/{postmortem_id}/complete", summary="Complete", responses=TRANSITION_RESPONSES)
 async def complete(
-    postmortem: LockedPostmortem, session: SessionDep, principal: WriteAccess, settings: SettingsDep, response: Response
+    principal: WriteAccess, postmortem: LockedPostmortem, session: SessionDep, settings: SettingsDep, response: Response
 ) -> PostmortemRead:
     """Complete a reviewed postmortem; it is frozen afterwards."""
     return await _transition(session, postmortem, workflow.Action.COMPLETE, principal, settings, response)
@@ -157,19 +161,19 @@ async def complete(
 
 @router.post("/{postmortem_id}/reopen", summary="Reopen", responses=TRANSITION_RESPONSES)
 async def reopen(
-    postmortem: LockedPostmortem, session: SessionDep, principal: AdminAccess, settings: SettingsDep, response: Response
+    principal: AdminAccess, postmortem: LockedPostmortem, session: SessionDep, settings: SettingsDep, response: Response
 ) -> PostmortemRead:
     """Move a complete postmortem back to review (admin)."""
     return await _transition(session, postmortem, workflow.Action.REOPEN, principal, settings, response)
 
 
 @router.get("/{postmortem_id}/readiness", summary="Check readiness", responses=responses(*AUTH_ERRORS, 404, 422))
-async def readiness(postmortem: PostmortemDep, session: SessionDep, _: ReadAccess, settings: SettingsDep) -> Readiness:
+async def readiness(_: ReadAccess, postmortem: PostmortemDep, session: SessionDep, settings: SettingsDep) -> Readiness:
     """What the next workflow step still needs, without taking it."""
     return await workflow.readiness(session, postmortem, settings.required_approvals)
 
 
 @router.get("/{postmortem_id}/history", summary="Workflow history", responses=responses(*AUTH_ERRORS, 404, 422))
-async def history(postmortem: PostmortemDep, session: SessionDep, _: ReadAccess) -> list[TransitionRead]:
+async def history(_: ReadAccess, postmortem: PostmortemDep, session: SessionDep) -> list[TransitionRead]:
     """Every workflow step taken, oldest first, with who took it and when."""
     return [TransitionRead.model_validate(t) for t in await workflow.history(session, postmortem)]

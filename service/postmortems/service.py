@@ -1,9 +1,8 @@
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 from itertools import pairwise
-from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -11,14 +10,13 @@ from service.action_items import service as action_items_service
 from service.core.clock import utc_now
 from service.core.errors import Conflict, FieldError, NotFound, Unprocessable
 from service.core.etag import check_if_match
-from service.core.pagination import keyset_page
+from service.core.pagination import AnySelect, fetch_rows, keyset_page
 from service.postmortems.enums import Severity, Status, Template
 from service.postmortems.filters import PostmortemFilters
 from service.postmortems.freeze import ensure_editable
 from service.postmortems.models import (
     TIMESTAMP_FIELDS,
-    Approval,
-    ApprovalRead,
+    ActionItemsSummary,
     Postmortem,
     PostmortemCreate,
     PostmortemRead,
@@ -51,10 +49,19 @@ async def get(session: AsyncSession, postmortem_id: uuid.UUID, *, for_update: bo
     return postmortem
 
 
-async def list_page(session: AsyncSession, filters: PostmortemFilters) -> tuple[list[Postmortem], str | None]:
+async def read(session: AsyncSession, postmortem_id: uuid.UUID) -> PostmortemRead:
+    """The postmortem with its action-item summary, in one query."""
+    statement = _select_for_read().where(col(Postmortem.id) == postmortem_id)
+    rows = await fetch_rows(session, statement)
+    if not rows:
+        raise NotFound(f"postmortem {postmortem_id} does not exist")
+    return _to_read(rows[0][0], action_items_service.summary_of(rows[0]))
+
+
+async def list_page(session: AsyncSession, filters: PostmortemFilters) -> tuple[list[PostmortemRead], str | None]:
     """Newest first; ids are UUIDv7, so id order is creation order."""
-    statement = select(Postmortem).where(*filters.where_clauses())
-    return await keyset_page(
+    statement = _select_for_read().where(*filters.where_clauses())
+    rows, next_cursor = await keyset_page(
         session,
         statement,
         order_by=[col(Postmortem.id)],
@@ -63,6 +70,7 @@ async def list_page(session: AsyncSession, filters: PostmortemFilters) -> tuple[
         cursor=filters.cursor,
         descending=True,
     )
+    return [_to_read(row[0], action_items_service.summary_of(row)) for row in rows], next_cursor
 
 
 async def update(
@@ -126,36 +134,16 @@ async def _related_id_errors(session: AsyncSession, postmortem: Postmortem) -> l
 
 
 async def to_read(session: AsyncSession, postmortem: Postmortem) -> PostmortemRead:
-    return (await to_read_many(session, [postmortem]))[0]
+    """The read model of a postmortem already loaded (and perhaps just changed) in this session."""
+    statement: AnySelect = sa.select(*action_items_service.summary_columns(postmortem.id))
+    summary = action_items_service.summary_of((await fetch_rows(session, statement))[0])
+    return _to_read(postmortem, summary)
 
 
-async def to_read_many(session: AsyncSession, postmortems: Sequence[Postmortem]) -> list[PostmortemRead]:
-    """Read models with approvals and action-item summaries, in two queries for the whole page."""
-    ids = [postmortem.id for postmortem in postmortems]
-    approvals = await _approvals_by_postmortem(session, ids)
-    summaries = await action_items_service.summaries(session, ids)
-    return [
-        PostmortemRead.model_validate(
-            _columns(postmortem)
-            | {"approvals": approvals.get(postmortem.id, []), "action_items_summary": summaries[postmortem.id]}
-        )
-        for postmortem in postmortems
-    ]
+def _select_for_read() -> AnySelect:
+    return sa.select(Postmortem, *action_items_service.summary_columns(col(Postmortem.id)))
 
 
-def _columns(postmortem: Postmortem) -> dict[str, Any]:
-    return {name: getattr(postmortem, name) for name in Postmortem.model_fields}
-
-
-async def _approvals_by_postmortem(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[ApprovalRead]]:
-    if not ids:
-        return {}
-    statement = (
-        select(Approval)
-        .where(col(Approval.postmortem_id).in_(ids))
-        .order_by(col(Approval.approved_at), col(Approval.id))
-    )
-    grouped: dict[uuid.UUID, list[ApprovalRead]] = {}
-    for approval in (await session.exec(statement)).all():
-        grouped.setdefault(approval.postmortem_id, []).append(ApprovalRead.model_validate(approval))
-    return grouped
+def _to_read(postmortem: Postmortem, summary: ActionItemsSummary) -> PostmortemRead:
+    columns = {name: getattr(postmortem, name) for name in Postmortem.model_fields}
+    return PostmortemRead.model_validate(columns | {"action_items_summary": summary})

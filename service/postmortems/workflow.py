@@ -12,7 +12,6 @@ A refused step raises Conflict listing every unmet requirement, not just the fir
 from collections.abc import Mapping
 from enum import StrEnum
 
-from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,7 +21,7 @@ from service.core.clock import utc_now
 from service.core.errors import Conflict, FieldError
 from service.core.problems import field_error_body
 from service.postmortems.enums import Severity, Status, Template
-from service.postmortems.models import Approval, Impact, Postmortem, Readiness, Transition
+from service.postmortems.models import Impact, Postmortem, Readiness, Transition
 from service.timeline import service as timeline_service
 
 
@@ -79,7 +78,7 @@ async def completion_errors(
 ) -> list[FieldError]:
     errors = await submission_errors(session, postmortem)
     needed = required_approvals[postmortem.severity]
-    approvals = await _approval_count(session, postmortem)
+    approvals = len(postmortem.approvals)
     if approvals < needed:
         errors.append(
             FieldError("approvals", f"{needed} approval(s) required, {approvals} given", "insufficient", "resource")
@@ -133,9 +132,9 @@ async def apply(
     elif action is Action.COMPLETE:
         await _refuse_if_unmet(action, await completion_errors(session, postmortem, required_approvals))
     elif action is Action.APPROVE:
-        await _record_approval(session, postmortem, principal)
+        _record_approval(postmortem, principal)
     elif action is Action.REQUEST_CHANGES:
-        await session.exec(delete(Approval).where(col(Approval.postmortem_id) == postmortem.id))
+        postmortem.approvals = []
 
     now = utc_now()
     if action is Action.SUBMIT:
@@ -166,21 +165,14 @@ async def _refuse_if_unmet(action: Action, errors: list[FieldError]) -> None:
         raise Conflict(f"cannot {action.value}: {len(errors)} requirement(s) unmet", errors)
 
 
-async def _approval_count(session: AsyncSession, postmortem: Postmortem) -> int:
-    statement = select(Approval.id).where(col(Approval.postmortem_id) == postmortem.id)
-    return len((await session.exec(statement)).all())
-
-
-async def _record_approval(session: AsyncSession, postmortem: Postmortem, principal: Principal) -> None:
-    statement = select(Approval).where(
-        col(Approval.postmortem_id) == postmortem.id, col(Approval.name) == principal.name
-    )
-    if (await session.exec(statement)).first() is not None:
+def _record_approval(postmortem: Postmortem, principal: Principal) -> None:
+    if any(approval["name"] == principal.name for approval in postmortem.approvals):
         raise Conflict(
             f"{principal.name!r} has already approved this postmortem",
             [FieldError("approvals", f"already approved by {principal.name}", "duplicate_approval", "resource")],
         )
-    session.add(Approval(postmortem_id=postmortem.id, name=principal.name, approved_at=utc_now()))
+    approval = {"name": principal.name, "approved_at": utc_now().isoformat()}
+    postmortem.approvals = [*postmortem.approvals, approval]
 
 
 async def history(session: AsyncSession, postmortem: Postmortem) -> list[Transition]:

@@ -24,7 +24,7 @@ EventId = Annotated[uuid.UUID, Path(description="The timeline event's id.")]
     responses=responses(401, 403, 404, 409, 413, 415, 422, created=True),
 )
 async def create(
-    event_in: TimelineEventCreate, postmortem: LockedPostmortem, session: SessionDep, _: WriteAccess, response: Response
+    _: WriteAccess, event_in: TimelineEventCreate, postmortem: LockedPostmortem, session: SessionDep, response: Response
 ) -> TimelineEventRead:
     """Add an event to the postmortem's timeline."""
     event = await timeline_service.add(session, postmortem, event_in)
@@ -34,7 +34,7 @@ async def create(
 
 @router.get("", name="list", summary="List the timeline", responses=responses(401, 403, 404, 422))
 async def list_events(
-    page: Annotated[PageParams, Query()], postmortem: PostmortemDep, session: SessionDep, _: ReadAccess
+    _: ReadAccess, page: Annotated[PageParams, Query()], postmortem: PostmortemDep, session: SessionDep
 ) -> Page[TimelineEventRead]:
     """The timeline in `occurred_at` order."""
     events, next_cursor = await timeline_service.list_page(session, postmortem, page)
@@ -47,7 +47,7 @@ async def list_events(
     responses=responses(401, 403, 404, 422, etag=True),
 )
 async def get(
-    event_id: EventId, postmortem: PostmortemDep, session: SessionDep, _: ReadAccess, response: Response
+    _: ReadAccess, event_id: EventId, postmortem: PostmortemDep, session: SessionDep, response: Response
 ) -> TimelineEventRead:
     """Get one timeline event."""
     event = await timeline_service.get(session, postmortem, event_id)
@@ -61,11 +61,11 @@ async def get(
     responses=responses(401, 403, 404, 409, 412, 413, 415, 422, etag=True),
 )
 async def update(
+    _: WriteAccess,
     event_id: EventId,
     changes: TimelineEventUpdate,
     postmortem: LockedPostmortem,
     session: SessionDep,
-    _: WriteAccess,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> TimelineEventRead:
@@ -83,11 +83,7 @@ async def update(
     responses=responses(401, 403, 404, 409, 412, 422),
 )
 async def delete(
-    event_id: EventId,
-    postmortem: LockedPostmortem,
-    session: SessionDep,
-    _: WriteAccess,
-    if_match: IfMatchHeader = None,
+    _: WriteAccess, event_id: EventId, postmortem: LockedPostmortem, session: SessionDep, if_match: IfMatchHeader = None
 ) -> None:
     """Remove an event from the timeline."""
     event = await timeline_service.get(session, postmortem, event_id)

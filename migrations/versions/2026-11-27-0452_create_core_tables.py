@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 04:09:00.661450
+Create Date: 2026-11-27 04:52:10.609772
 """
 
 from collections.abc import Sequence
@@ -78,6 +78,7 @@ def upgrade() -> None:
         sa.Column("failure_mode", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
         sa.Column("related_postmortem_ids", service.core.types.JSONValue(), nullable=False),
         sa.Column("links", service.core.types.JSONValue(), nullable=False),
+        sa.Column("approvals", service.core.types.JSONValue(), nullable=False),
         sa.Column("submitted_at", service.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("completed_at", service.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
@@ -124,21 +125,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_action_item_owner"), ["owner"], unique=False)
         batch_op.create_index(batch_op.f("ix_action_item_postmortem_id"), ["postmortem_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_action_item_status"), ["status"], unique=False)
-
-    op.create_table(
-        "approval",
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("postmortem_id", sa.Uuid(), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("approved_at", service.core.types.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["postmortem_id"], ["postmortem.id"], name=op.f("fk_approval_postmortem_id_postmortem"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_approval")),
-        sa.UniqueConstraint("postmortem_id", "name", name=op.f("uq_approval_postmortem_id_name")),
-    )
-    with op.batch_alter_table("approval", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_approval_postmortem_id"), ["postmortem_id"], unique=False)
 
     op.create_table(
         "timeline_event",
@@ -215,10 +201,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_timeline_event_postmortem_occurred")
 
     op.drop_table("timeline_event")
-    with op.batch_alter_table("approval", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_approval_postmortem_id"))
-
-    op.drop_table("approval")
     with op.batch_alter_table("action_item", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_action_item_status"))
         batch_op.drop_index(batch_op.f("ix_action_item_postmortem_id"))
