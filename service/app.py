@@ -1,5 +1,6 @@
 """The application factory."""
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,7 +16,10 @@ from service.core.problems import install_problem_handlers
 from service.core.unit_of_work import UnitOfWorkMiddleware
 from service.db import head_revision, make_engine, make_session_factories
 from service.health import router as health_router
+from service.integrations.secrets import SecretBox
+from service.outbox.runner import background_worker
 from service.settings import Settings
+from service.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """\
 Incident postmortems, their UTC timelines and action items, and the review workflow
@@ -25,16 +29,23 @@ Every `/v1` operation needs `Authorization: Bearer <API key>`. Errors are RFC 94
 `application/problem+json` documents whose `errors` list names each field at fault.
 Single resources carry an `ETag`; send it back as `If-Match` to change them safely.
 POSTs accept an `Idempotency-Key` header to make retries safe.
+
+Action items become tickets in Jira Cloud, Linear or GitHub Issues (`/v1/integrations`);
+their status comes back through the trackers' signed webhooks (`/v1/webhooks/...`).
 """
 
 
-def create_app(settings: Settings, *, pooled: bool = True) -> FastAPI:
+def create_app(settings: Settings, *, pooled: bool = True, run_worker: bool = False) -> FastAPI:
+    """The app; with `run_worker` its lifespan also runs the outbox worker (see `outbox.runner`)."""
     engine = make_engine(settings.database_url, pooled=pooled)
     read_sessions, write_sessions = make_session_factories(engine)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with contextlib.AsyncExitStack() as stack:
+            if run_worker:
+                await stack.enter_async_context(background_worker(engine, settings))
+            yield
         await engine.dispose()
 
     app = FastAPIOffline(
@@ -51,10 +62,12 @@ def create_app(settings: Settings, *, pooled: bool = True) -> FastAPI:
     app.state.engine = engine
     app.state.schema_head = head_revision()
     app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
+    app.state.secret_box = SecretBox(settings.secret_key)
     install_problem_handlers(app)
     install_openapi(app)
     app.include_router(health_router)
     app.include_router(api_router)
+    app.include_router(webhooks_router)
     app.add_middleware(UnitOfWorkMiddleware, read_sessions=read_sessions, write_sessions=write_sessions)
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

@@ -41,6 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--scope", required=True, choices=[scope.value for scope in Scope])
     create.set_defaults(handler=_apikey_create)
 
+    worker = commands.add_parser("worker", help="deliver action items to the trackers (the outbox worker)")
+    worker.add_argument("--once", action="store_true", help="process what is due, then exit")
+    worker.set_defaults(handler=_worker)
+
     openapi = commands.add_parser("openapi", help="print the OpenAPI document")
     openapi.set_defaults(handler=_openapi)
     return parser
@@ -52,6 +56,7 @@ def _serve(args: argparse.Namespace) -> int:
     from service.app import create_app
     from service.db import is_sqlite
     from service.migrate import pending_revision, upgrade
+    from service.outbox.runner import worker_enabled_in_serve
 
     settings = get_settings()
     if is_sqlite(settings.database_url):
@@ -62,7 +67,8 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=settings.log_level.lower())
+    app = create_app(settings, run_worker=worker_enabled_in_serve(settings))
+    uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower())
     return 0
 
 
@@ -90,6 +96,33 @@ def _apikey_create(args: argparse.Namespace) -> int:
             await engine.dispose()
 
     print(asyncio.run(create()))
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import signal
+
+    from service.db import make_engine
+    from service.outbox.runner import worker_context
+
+    settings = get_settings()
+
+    async def run() -> None:
+        engine = make_engine(settings.database_url)
+        try:
+            async with worker_context(engine, settings) as worker:
+                if args.once:
+                    await worker.run_until_idle()
+                    return
+                stop = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                for signal_number in (signal.SIGTERM, signal.SIGINT):
+                    loop.add_signal_handler(signal_number, stop.set)
+                await worker.run(stop)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
     return 0
 
 

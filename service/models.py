@@ -4,13 +4,20 @@ from service.action_items.models import ActionItem
 from service.auth.models import ApiKey
 from service.core.base import metadata
 from service.core.idempotency import IdempotencyRecord
+from service.integrations.models import Integration
+from service.outbox.models import Delivery, DeliveryAttempt
 from service.postmortems.models import Postmortem, Transition
 from service.timeline.models import TimelineEvent
+from service.webhooks.models import InboundEvent
 
 __all__ = [
     "ActionItem",
     "ApiKey",
+    "Delivery",
+    "DeliveryAttempt",
     "IdempotencyRecord",
+    "InboundEvent",
+    "Integration",
     "Postmortem",
     "TimelineEvent",
     "Transition",

@@ -3,7 +3,7 @@
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.postmortems.enums import Severity
@@ -25,6 +25,27 @@ class Settings(BaseSettings):
         default=10.0, description="How long a replica trusts a key it has checked; 0 checks on every request."
     )
     log_level: str = "INFO"
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Encrypts tracker credentials and webhook secrets at rest; without it they are stored as sent.",
+    )
+    run_worker: bool | None = Field(
+        default=None, description="Run the outbox worker inside `serve`; default: yes on SQLite, no on PostgreSQL."
+    )
+    worker_poll_seconds: Annotated[float, Field(gt=0)] = 1.0
+    outbox_backoff_seconds: Annotated[float, Field(gt=0)] = 2.0
+    outbox_backoff_max_seconds: Annotated[float, Field(gt=0)] = 300.0
+    outbox_max_attempts: Annotated[int, Field(ge=1)] = 12
+    outbox_lease_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=300.0, description="A claimed delivery whose worker died is taken up again after this long."
+    )
+    reconcile_after_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=3600.0, description="Poll a linked ticket whose state was not confirmed for this long."
+    )
+    tracker_timeout_seconds: Annotated[float, Field(gt=0)] = 15.0
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="This service's URL as people reach it, for links in tickets."
+    )
 
     @field_validator("required_approvals")
     @classmethod

@@ -12,8 +12,7 @@ from service.app import create_app
 from service.db import head_revision
 from service.settings import Settings
 from tests.backends import postgres_server_url, scratch_database
-
-PROBLEM = "application/problem+json"
+from tests.problems import assert_problem
 
 
 async def test_healthz_answers_without_a_key(anonymous_client: httpx.AsyncClient) -> None:
@@ -65,11 +64,7 @@ async def unreachable_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]
 
 
 async def test_readyz_is_unavailable_while_the_schema_is_behind_head(unmigrated_client: httpx.AsyncClient) -> None:
-    response = await unmigrated_client.get("/readyz")
-    assert response.status_code == 503
-    assert response.headers["content-type"] == PROBLEM
-    problem = response.json()
-    assert problem["status"] == 503
+    problem = assert_problem(await unmigrated_client.get("/readyz"), 503)
     assert problem["instance"] == "/readyz"
     assert str(head_revision()) in problem["detail"]
     assert "postmortems migrate" in problem["detail"]
@@ -83,7 +78,5 @@ async def test_healthz_answers_while_the_schema_is_behind_head(unmigrated_client
 async def test_readyz_is_unavailable_when_the_database_cannot_be_reached(
     unreachable_client: httpx.AsyncClient,
 ) -> None:
-    response = await unreachable_client.get("/readyz")
-    assert response.status_code == 503
-    assert response.headers["content-type"] == PROBLEM
-    assert response.json()["detail"] == "the database is unreachable"
+    problem = assert_problem(await unreachable_client.get("/readyz"), 503)
+    assert problem["detail"] == "the database is unreachable"

@@ -3,6 +3,7 @@
 import difflib
 import json
 import re
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from fastapi import FastAPI
 from service.app import create_app
 from service.core.openapi import export_openapi
 from service.settings import Settings
+from tests.factories import SUBMITTABLE_STANDARD, add_action_item, add_event, create_postmortem
+from tests.problems import UNKNOWN_ID, assert_header_refused, assert_problem
 
 COMMITTED = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 REGENERATE = ".venv/bin/postmortems openapi > openapi/openapi.json"
@@ -24,6 +27,20 @@ OPERATIONS = [
     for path, path_item in DOCUMENT["paths"].items()
     for method, operation in path_item.items()
 ]
+V1_POSTS = [param for param in OPERATIONS if param.values[0] == "POST" and str(param.values[1]).startswith("/v1/")]
+WITH_BODY = [param for param in OPERATIONS if "requestBody" in param.values[2]]
+IDEMPOTENCY_KEY = "Idempotency-Key"
+
+
+def idempotency_key_parameters(operation: dict[str, Any]) -> list[dict[str, Any]]:
+    return [parameter for parameter in operation.get("parameters", []) if parameter["name"] == IDEMPOTENCY_KEY]
+
+
+def request_body_schema(operation: dict[str, Any]) -> dict[str, Any]:
+    schema: dict[str, Any] = operation["requestBody"]["content"]["application/json"]["schema"]
+    if "$ref" in schema:
+        schema = DOCUMENT["components"]["schemas"][schema["$ref"].removeprefix("#/components/schemas/")]
+    return schema
 
 
 def expected_error_statuses(path: str, operation: dict[str, Any]) -> set[str]:
@@ -38,6 +55,8 @@ def expected_error_statuses(path: str, operation: dict[str, Any]) -> set[str]:
         statuses.add("422")
     if any(parameter["name"] == "If-Match" for parameter in operation.get("parameters", [])):
         statuses.add("412")
+    if idempotency_key_parameters(operation):
+        statuses.add("422")
     if "requestBody" in operation:
         statuses |= {"413", "415", "422"}
     return statuses
@@ -106,3 +125,96 @@ async def test_interactive_docs_are_served_with_local_assets(anonymous_client: h
         served = await anonymous_client.get(asset)
         assert served.status_code == 200, asset
         assert served.content, asset
+
+
+def test_the_idempotency_key_is_documented_on_every_v1_post_and_nowhere_else() -> None:
+    documented = {
+        (method, path)
+        for method, path, operation in (param.values for param in OPERATIONS)
+        if idempotency_key_parameters(operation)
+    }
+    assert documented == {(method, path) for method, path, _ in (param.values for param in V1_POSTS)}
+    assert ("POST", "/v1/postmortems") in documented
+
+
+@pytest.mark.parametrize(("method", "path", "operation"), V1_POSTS)
+def test_post_documents_the_idempotency_key_and_replays(method: str, path: str, operation: dict[str, Any]) -> None:
+    [parameter] = idempotency_key_parameters(operation)
+    assert (parameter["in"], parameter["required"]) == ("header", False)
+    assert parameter["schema"] == {"type": "string", "minLength": 1, "maxLength": 255}
+    assert "same key" in parameter["description"]
+    assert "422" in parameter["description"]
+    successes = {status: response for status, response in operation["responses"].items() if status.startswith("2")}
+    assert successes
+    for status, response in successes.items():
+        assert response["headers"]["Idempotent-Replayed"]["schema"] == {"type": "string", "enum": ["true"]}, status
+
+
+@pytest.mark.parametrize(("method", "path", "operation"), V1_POSTS)
+async def test_post_refuses_an_idempotency_key_beyond_the_documented_length(
+    method: str, path: str, operation: dict[str, Any], admin_client: httpx.AsyncClient
+) -> None:
+    [parameter] = idempotency_key_parameters(operation)
+    too_long = "k" * (parameter["schema"]["maxLength"] + 1)
+
+    response = await admin_client.post(
+        path.format_map(defaultdict(lambda: UNKNOWN_ID)), json={}, headers={IDEMPOTENCY_KEY: too_long}
+    )
+
+    assert_header_refused(response, 422, IDEMPOTENCY_KEY)
+
+
+@pytest.mark.parametrize(("method", "path", "operation"), WITH_BODY)
+def test_request_body_has_an_example(method: str, path: str, operation: dict[str, Any]) -> None:
+    schema = request_body_schema(operation)
+    assert schema.get("examples"), f"{schema.get('title')} has no example"
+    assert all(isinstance(example, dict) and example for example in schema["examples"])
+
+
+EXAMPLE_TARGETS = {
+    "PostmortemCreate",
+    "PostmortemUpdate",
+    "ChangeRequest",
+    "TimelineEventCreate",
+    "TimelineEventUpdate",
+    "ActionItemCreate",
+    "ActionItemUpdate",
+    "ApiKeyCreate",
+}
+TARGETED = [param for param in WITH_BODY if request_body_schema(param.values[2])["title"] in EXAMPLE_TARGETS]
+
+
+def test_every_example_target_is_a_request_body() -> None:
+    assert {request_body_schema(param.values[2])["title"] for param in TARGETED} == EXAMPLE_TARGETS
+
+
+@pytest.mark.parametrize(("method", "path", "operation"), TARGETED)
+async def test_request_body_examples_are_accepted_as_they_stand(
+    method: str, path: str, operation: dict[str, Any], admin_client: httpx.AsyncClient
+) -> None:
+    postmortem = await create_postmortem(admin_client, **SUBMITTABLE_STANDARD)
+    event = await add_event(admin_client, postmortem["id"])
+    item = await add_action_item(admin_client, postmortem["id"])
+    if path.endswith("/request-changes"):
+        assert (await admin_client.post(f"/v1/postmortems/{postmortem['id']}/submit")).status_code == 200
+    ids = {"postmortem_id": postmortem["id"], "event_id": event["id"], "item_id": item["id"]}
+
+    for example in request_body_schema(operation)["examples"]:
+        response = await admin_client.request(method, path.format_map(ids), json=example)
+
+        assert response.status_code in (200, 201), response.text
+        echoed = {name: value for name, value in example.items() if name in response.json()}
+        assert {name: response.json()[name] for name in echoed} == echoed
+
+
+async def test_the_problem_example_is_what_the_api_answers(client: httpx.AsyncClient) -> None:
+    schemas = DOCUMENT["components"]["schemas"]
+    [example] = schemas["Problem"]["examples"]
+    assert set(schemas["Problem"]["required"]) <= set(example)
+    assert example["errors"]
+    assert all(set(error) == set(schemas["ProblemFieldError"]["required"]) for error in example["errors"])
+
+    body = {"title": "Checkout outage", "severity": "P1", "impact": {"users_affected": "12"}}
+    problem = assert_problem(await client.post(example["instance"], json=body), example["status"])
+
+    assert problem == example

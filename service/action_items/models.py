@@ -1,14 +1,14 @@
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import Field, computed_field
+from pydantic import ConfigDict, Field, computed_field, model_validator
 from sqlmodel import Field as SQLField
 
 from service.core.base import IdMixin, TimestampMixin, version_column
-from service.core.clock import utc_today
+from service.core.clock import utc_now, utc_today
 from service.core.schemas import CalendarDate, InputModel, OutputModel
 from service.core.types import UTCDateTime, enum_type
 
@@ -37,6 +37,12 @@ class ItemKind(StrEnum):
     OTHER = "other"
 
 
+class SyncStatus(StrEnum):
+    PENDING = "pending"
+    SYNCED = "synced"
+    FAILED = "failed"
+
+
 Title = Annotated[str, Field(min_length=1, max_length=300, examples=["Validate config pushes in CI"])]
 Description = Annotated[str, Field(max_length=20_000)]
 Owner = Annotated[str, Field(min_length=1, max_length=100, examples=["@payments-oncall"])]
@@ -45,6 +51,22 @@ CONTENT_FIELDS = frozenset({"title", "description", "owner", "priority", "due_da
 
 
 class ActionItemCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Validate config pushes in CI",
+                    "description": "Reject payment-client timeouts below 100 ms before a push is applied.",
+                    "owner": "@payments-oncall",
+                    "priority": "P1",
+                    "due_date": "2025-02-01",
+                    "status": "open",
+                    "kind": "prevent",
+                }
+            ]
+        }
+    )
+
     title: Title
     description: Description | None = None
     owner: Owner | None = None
@@ -52,12 +74,23 @@ class ActionItemCreate(InputModel):
     due_date: CalendarDate | None = Field(default=None, examples=["2025-02-01"])
     status: ItemStatus = ItemStatus.OPEN
     kind: ItemKind = ItemKind.OTHER
+    integration_id: uuid.UUID | None = Field(
+        default=None, description="Tracker for this item's ticket; default: the postmortem's, else the default one."
+    )
 
 
 class ActionItemUpdate(InputModel):
     """Partial update: only the fields sent change. On a complete postmortem only `status` may change."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"status": "in_progress", "owner": "@payments-platform", "due_date": "2025-02-15"}]
+        }
+    )
+
     non_nullable = frozenset({"title", "status", "kind"})
+
+    integration_id: uuid.UUID | None = None
 
     title: Title | None = None
     description: Description | None = None
@@ -66,6 +99,18 @@ class ActionItemUpdate(InputModel):
     due_date: CalendarDate | None = None
     status: ItemStatus | None = None
     kind: ItemKind | None = None
+
+
+class ExternalLink(OutputModel):
+    """The item's ticket in its tracker."""
+
+    tracker: str = Field(examples=["jira"])
+    id: str = Field(description="The tracker's id of the ticket.")
+    key: str | None = Field(examples=["OPS-42"])
+    url: str | None
+    state: str | None = Field(description="The ticket's state in the tracker; `deleted` once it is gone.")
+    synced_at: datetime | None = Field(description="When the tracker last confirmed the state.")
+    unmapped: int = Field(description="Tracker states seen that map to no action item status.")
 
 
 class ActionItemRead(OutputModel):
@@ -79,9 +124,32 @@ class ActionItemRead(OutputModel):
     status: ItemStatus
     kind: ItemKind
     completed_at: datetime | None
+    integration_id: uuid.UUID | None
+    external: ExternalLink | None
+    sync_status: SyncStatus | None = Field(description="pending, synced or failed; null when not synced.")
+    last_sync_error: str | None
     created_at: datetime
     updated_at: datetime
     version: int
+
+    @model_validator(mode="before")
+    @classmethod
+    def _link_from_columns(cls, data: Any) -> Any:
+        if isinstance(data, ActionItem):
+            columns = {name: getattr(data, name) for name in ActionItem.model_fields}
+            link = None
+            if data.external_id is not None:
+                link = {
+                    "tracker": data.external_tracker,
+                    "id": data.external_id,
+                    "key": data.external_key,
+                    "url": data.external_url,
+                    "state": data.external_state,
+                    "synced_at": data.external_synced_at,
+                    "unmapped": data.external_unmapped,
+                }
+            return columns | {"external": link}
+        return data
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -106,4 +174,27 @@ class ActionItem(IdMixin, TimestampMixin, table=True):
     status: ItemStatus = SQLField(sa_type=enum_type(ItemStatus), index=True)
     kind: ItemKind = SQLField(sa_type=enum_type(ItemKind))
     completed_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+    integration_id: uuid.UUID | None = SQLField(
+        default=None, foreign_key="integration.id", ondelete="SET NULL", index=True
+    )
+    external_tracker: str | None = SQLField(default=None, max_length=20)
+    external_id: str | None = SQLField(default=None, max_length=200, index=True)
+    external_key: str | None = SQLField(default=None, max_length=200)
+    external_url: str | None = SQLField(default=None, max_length=2000)
+    external_state: str | None = SQLField(default=None, max_length=200)
+    external_status: ItemStatus | None = SQLField(
+        default=None, sa_type=enum_type(ItemStatus), description="`external_state` mapped, when last seen."
+    )
+    external_synced_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+    external_unmapped: int = SQLField(default=0)
+    sync_status: SyncStatus | None = SQLField(default=None, sa_type=enum_type(SyncStatus))
+    last_sync_error: str | None = SQLField(default=None, sa_type=sa.Text)
     version: int = SQLField(sa_column=_version)
+
+
+def stamp_completion(item: ActionItem) -> None:
+    """`completed_at` is set when an item becomes done and cleared when it leaves done."""
+    if item.status is ItemStatus.DONE and item.completed_at is None:
+        item.completed_at = utc_now()
+    elif item.status is not ItemStatus.DONE:
+        item.completed_at = None

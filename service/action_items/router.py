@@ -12,6 +12,7 @@ from service.core.http import responses, set_created, set_etag
 from service.core.pagination import Page, PageParams
 from service.dependencies import SessionDep
 from service.postmortems.dependencies import LockedPostmortem, PostmortemDep
+from service.sync import service as sync_service
 
 router = APIRouter(tags=["action-items"])
 
@@ -109,3 +110,15 @@ async def update(
 async def delete(_: WriteAccess, item: LockedItem, session: SessionDep, if_match: IfMatchHeader = None) -> None:
     """Delete an action item of a postmortem that is not complete."""
     await action_items_service.delete(session, item, if_match=if_match)
+
+
+@router.post(
+    "/action-items/{item_id}/sync",
+    status_code=202,
+    summary="Sync with the tracker now",
+    responses=responses(401, 403, 404, 409, 422),
+)
+async def sync(_: WriteAccess, item: LockedItem, session: SessionDep) -> ActionItemRead:
+    """Read the ticket's state from the tracker now, instead of waiting for a webhook or the periodic poll."""
+    await sync_service.request_sync(session, item)
+    return ActionItemRead.model_validate(item)

@@ -14,20 +14,26 @@ from service.action_items.models import (
     ActionItemCreate,
     ActionItemUpdate,
     ItemStatus,
+    stamp_completion,
 )
 from service.core.clock import utc_now
 from service.core.errors import NotFound
 from service.core.etag import check_if_match
 from service.core.pagination import keyset_page
+from service.integrations import service as integrations_service
 from service.postmortems.freeze import ensure_editable
 from service.postmortems.models import ActionItemsSummary, Postmortem
+from service.sync import service as sync_service
 
 
 async def create(session: AsyncSession, postmortem: Postmortem, item_in: ActionItemCreate) -> ActionItem:
     ensure_editable(postmortem, "its action items")
+    await integrations_service.ensure_exists(session, item_in.integration_id)
     item = ActionItem(**item_in.model_dump(), postmortem_id=postmortem.id)
-    _stamp_completion(item)
+    stamp_completion(item)
     session.add(item)
+    await session.flush()
+    await sync_service.on_item_created(session, item, postmortem)
     await session.flush()
     return item
 
@@ -68,10 +74,14 @@ async def update(
     values = changes.model_dump(exclude_unset=True)
     if CONTENT_FIELDS & values.keys():
         ensure_editable(await _postmortem_of(session, item), "its action items' content")
+    if "integration_id" in values:
+        await integrations_service.ensure_exists(session, changes.integration_id)
+    changed = {name for name, value in values.items() if getattr(item, name) != value}
     for name, value in values.items():
         setattr(item, name, value)
-    _stamp_completion(item)
+    stamp_completion(item)
     item.updated_at = utc_now()
+    await sync_service.on_item_changed(session, item, changed)
     await session.flush()
     return item
 
@@ -112,11 +122,3 @@ async def _postmortem_of(session: AsyncSession, item: ActionItem) -> Postmortem:
     if postmortem is None:  # pragma: no cover - the foreign key makes this impossible
         raise NotFound(f"postmortem {item.postmortem_id} does not exist")
     return postmortem
-
-
-def _stamp_completion(item: ActionItem) -> None:
-    """`completed_at` is set when an item becomes done and cleared when it leaves done."""
-    if item.status is ItemStatus.DONE and item.completed_at is None:
-        item.completed_at = utc_now()
-    elif item.status is not ItemStatus.DONE:
-        item.completed_at = None

@@ -2,6 +2,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
+from pydantic import ConfigDict
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
@@ -35,6 +36,8 @@ class ApiKey(IdMixin, table=True):
 
 
 class ApiKeyCreate(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "incident-bot", "scope": "write"}]})
+
     name: str = PydanticField(min_length=1, max_length=100, examples=["incident-bot"])
     scope: Scope = PydanticField(examples=["write"])
 

@@ -17,6 +17,7 @@ async def create(_: AdminAccess, key_in: ApiKeyCreate, session: SessionDep, resp
     """Create a key; the response is the only time the key itself is shown."""
     api_key, plaintext = await auth_service.create(session, name=key_in.name, scope=key_in.scope)
     response.headers["Location"] = f"/v1/api-keys/{api_key.id}"
+    response.headers["Cache-Control"] = "no-store"  # the key is in the body: never cached, never kept for replay
     return ApiKeyCreated.model_validate(ApiKeyRead.model_validate(api_key).model_dump() | {"key": plaintext})
 
 

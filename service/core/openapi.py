@@ -1,4 +1,4 @@
-"""OpenAPI conventions: operationIds `<tag>_<name>`, problem+json errors, stable export."""
+"""OpenAPI conventions: operationIds `<tag>_<name>`, problem+json errors, idempotent POSTs, stable export."""
 
 import json
 from typing import Any
@@ -6,7 +6,28 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from service.core.idempotency import MAX_KEY_LENGTH
 from service.core.problems import PROBLEM_MEDIA_TYPE
+
+IDEMPOTENT_PATH_PREFIX = "/v1/"  # where `UnitOfWorkMiddleware` honours the header
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Makes a retry safe. A repeat with the same key and the same body replays the first answer "
+        "(marked `Idempotent-Replayed: true`) and does nothing again; the same key with another body "
+        f"answers 422. 1 to {MAX_KEY_LENGTH} characters, scoped to the calling API key."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    "example": "0b4f3c1e-9d2a-4c7b-8e5f-2a6d1c9b7e30",
+}
+IDEMPOTENT_REPLAYED_HEADER: dict[str, Any] = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
 
 
 def operation_id(route: APIRoute) -> str:
@@ -25,10 +46,23 @@ def use_problem_media_type(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def document_idempotency_key(schema: dict[str, Any]) -> dict[str, Any]:
+    """Authenticated POSTs under /v1 take an optional `Idempotency-Key`; their successes may be replays."""
+    for path, path_item in schema.get("paths", {}).items():
+        operation = path_item.get("post")
+        if operation is None or not path.startswith(IDEMPOTENT_PATH_PREFIX) or not operation.get("security"):
+            continue
+        operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY_PARAMETER)
+        for status, response in operation.get("responses", {}).items():
+            if status.startswith("2"):
+                response["headers"] = response.get("headers", {}) | IDEMPOTENT_REPLAYED_HEADER
+    return schema
+
+
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = use_problem_media_type(FastAPI.openapi(app))
+            app.openapi_schema = document_idempotency_key(use_problem_media_type(FastAPI.openapi(app)))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -32,6 +32,28 @@ class ProblemFieldError(BaseModel):
 
 class Problem(BaseModel):
     """An RFC 9457 problem document."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": f"{TYPE_PREFIX}validation-error",
+                    "title": "Invalid request",
+                    "status": 422,
+                    "detail": "1 field is invalid",
+                    "instance": "/v1/postmortems",
+                    "errors": [
+                        {
+                            "field": "impact.users_affected",
+                            "location": "body",
+                            "message": "Input should be a valid integer",
+                            "code": "int_type",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     type: str = Field(examples=[f"{TYPE_PREFIX}validation-error"])
     title: str = Field(examples=["Invalid request"])

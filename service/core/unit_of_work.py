@@ -35,6 +35,12 @@ class _BufferedResponse:
         elif message["type"] == "http.response.body":
             self.body.extend(message.get("body", b""))
 
+    def forbids_storing(self) -> bool:
+        """`Cache-Control: no-store` marks an answer holding a secret (a new API key): never kept for replay."""
+        return any(
+            name.lower() == b"cache-control" and b"no-store" in value.lower() for name, value in self.raw_headers
+        )
+
     def stored(self) -> idempotency.StoredResponse:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in self.raw_headers}
         return idempotency.StoredResponse(self.status_code, headers, bytes(self.body))
@@ -96,7 +102,9 @@ class UnitOfWorkMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        key = headers.get(idempotency.HEADER) if scope["method"] == "POST" else None
+        # Keys are scoped to the caller's credential; requests without one (signed webhooks) take none.
+        authenticated = "authorization" in headers
+        key = headers.get(idempotency.HEADER) if scope["method"] == "POST" and authenticated else None
         if key is None:
             await self._run(scope, receive, send)
             return
@@ -145,7 +153,7 @@ class UnitOfWorkMiddleware:
                 await response.send_to(send)
                 return
             try:
-                if idempotent_request is not None:
+                if idempotent_request is not None and not response.forbids_storing():
                     credential, key, request_fingerprint = idempotent_request
                     await idempotency.remember(
                         session,

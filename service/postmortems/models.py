@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, Field, StrictInt, computed_field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, computed_field
 from sqlmodel import Field as SQLField
 
 from service.core.base import IdMixin, TimestampMixin, version_column
@@ -69,9 +69,55 @@ class PostmortemContent(BaseModel):
     failure_mode: Label | None = Field(default=None, examples=["config-push"])
     related_postmortem_ids: Annotated[list[uuid.UUID], Field(max_length=50)] = Field(default_factory=list)
     links: Annotated[list[Link], Field(max_length=50)] = Field(default_factory=list)
+    integration_id: uuid.UUID | None = Field(
+        default=None, description="Tracker for this postmortem's action items; default: the default integration."
+    )
 
 
 class PostmortemCreate(PostmortemContent, InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Checkout outage after config push",
+                    "severity": "P1",
+                    "template": "standard",
+                    "incident_ref": "INC-4711",
+                    "authors": ["alice", "bob"],
+                    "services": ["checkout", "payments"],
+                    "tags": ["config", "payments"],
+                    "started_at": "2025-01-15T08:50:00Z",
+                    "detected_at": "2025-01-15T09:00:00Z",
+                    "mitigated_at": "2025-01-15T09:20:00Z",
+                    "resolved_at": "2025-01-15T09:35:00Z",
+                    "summary": "Checkout failed for 45 minutes after a config push set the payment timeout to 0.",
+                    "impact": {
+                        "users_affected": 12000,
+                        "revenue_impact": "~$4k in failed orders",
+                        "sla_impact": "99.9% monthly SLA breached",
+                        "description": "Every card payment at checkout failed with a 500.",
+                    },
+                    "root_cause": "A config push set the payment client's timeout to 0, so every call failed at once.",
+                    "five_whys": [
+                        {"question": "Why did checkout fail?", "answer": "The payment client timed out."},
+                        {"question": "Why did it time out?", "answer": "A config push set its timeout to 0."},
+                        {"question": "Why was a timeout of 0 accepted?", "answer": "Config pushes are not validated."},
+                    ],
+                    "contributing_factors": ["No canary stage for config pushes"],
+                    "what_went_well": ["The rollback took two minutes once started"],
+                    "what_went_poorly": ["The error-rate alert fired ten minutes after errors began"],
+                    "lessons_learned": "Config is code: it needs the same review and canary as a deploy.",
+                    "failure_mode": "config-push",
+                    "related_postmortem_ids": [],
+                    "links": [
+                        {"title": "Latency dashboard", "url": "https://grafana.example.com/d/abc"},
+                        {"title": "Incident channel", "url": "https://chat.example.com/archives/C04INC4711"},
+                    ],
+                }
+            ]
+        }
+    )
+
     title: ShortText = Field(examples=["Checkout outage after config push"])
     severity: Severity
     template: Template | None = Field(default=None, description="Defaults to `quick` for P3, else `standard`.")
@@ -79,6 +125,20 @@ class PostmortemCreate(PostmortemContent, InputModel):
 
 class PostmortemUpdate(InputModel):
     """Partial update: only the fields sent change; `null` clears an optional field."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "mitigated_at": "2025-01-15T09:20:00Z",
+                    "resolved_at": "2025-01-15T09:35:00Z",
+                    "root_cause": "A config push set the payment client's timeout to 0, so every call failed at once.",
+                    "what_went_poorly": ["The error-rate alert fired ten minutes after errors began"],
+                    "tags": ["config", "payments", "alerting"],
+                }
+            ]
+        }
+    )
 
     title: ShortText | None = None
     severity: Severity | None = None
@@ -102,6 +162,7 @@ class PostmortemUpdate(InputModel):
     failure_mode: Label | None = None
     related_postmortem_ids: Annotated[list[uuid.UUID], Field(max_length=50)] | None = None
     links: Annotated[list[Link], Field(max_length=50)] | None = None
+    integration_id: uuid.UUID | None = None
 
     non_nullable = frozenset(
         {
@@ -151,6 +212,9 @@ class Postmortem(IdMixin, TimestampMixin, table=True):
     failure_mode: str | None = SQLField(default=None, max_length=100, index=True)
     related_postmortem_ids: list[str] = SQLField(default_factory=list, sa_type=JSONValue)
     links: list[dict[str, str]] = SQLField(default_factory=list, sa_type=JSONValue)
+    integration_id: uuid.UUID | None = SQLField(
+        default=None, foreign_key="integration.id", ondelete="SET NULL", index=True
+    )
     approvals: list[dict[str, str]] = SQLField(
         default_factory=list,
         sa_type=JSONValue,
@@ -237,6 +301,12 @@ class TransitionRead(OutputModel):
 
 
 class ChangeRequest(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"comment": "Add the ten-minute detection gap to the timeline and an action item for it."}]
+        }
+    )
+
     comment: str = Field(min_length=1, max_length=20_000, examples=["Add the detection gap to the timeline."])
 
 

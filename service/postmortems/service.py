@@ -11,6 +11,7 @@ from service.core.clock import utc_now
 from service.core.errors import Conflict, FieldError, NotFound, Unprocessable
 from service.core.etag import check_if_match
 from service.core.pagination import AnySelect, fetch_rows, keyset_page
+from service.integrations import service as integrations_service
 from service.postmortems.enums import Severity, Status, Template
 from service.postmortems.filters import PostmortemFilters
 from service.postmortems.freeze import ensure_editable
@@ -106,6 +107,7 @@ async def _validate(session: AsyncSession, postmortem: Postmortem) -> None:
     errors = _timestamp_order_errors(postmortem) + await _related_id_errors(session, postmortem)
     if errors:
         raise Unprocessable(f"{len(errors)} field(s) are invalid", errors)
+    await integrations_service.ensure_exists(session, postmortem.integration_id)
 
 
 def _timestamp_order_errors(postmortem: Postmortem) -> list[FieldError]:

@@ -22,6 +22,7 @@ from service.core.errors import Conflict, FieldError
 from service.core.problems import field_error_body
 from service.postmortems.enums import Severity, Status, Template
 from service.postmortems.models import Impact, Postmortem, Readiness, Transition
+from service.sync import service as sync_service
 from service.timeline import service as timeline_service
 
 
@@ -145,6 +146,8 @@ async def apply(
         postmortem.completed_at = None
     postmortem.status = target
     postmortem.updated_at = now
+    if action is Action.COMPLETE:
+        await sync_service.on_postmortem_completed(session, postmortem)
     session.add(
         Transition(
             postmortem_id=postmortem.id,

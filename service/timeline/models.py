@@ -4,7 +4,7 @@ from enum import StrEnum
 from typing import Annotated
 
 import sqlalchemy as sa
-from pydantic import Field
+from pydantic import ConfigDict, Field
 from sqlmodel import Field as SQLField
 
 from service.core.base import IdMixin, TimestampMixin, version_column
@@ -29,6 +29,19 @@ Source = Annotated[str, Field(max_length=200, examples=["PagerDuty"])]
 
 
 class TimelineEventCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "occurred_at": "2025-01-15T09:00:00Z",
+                    "kind": "alert",
+                    "description": "Checkout error-rate alert fired: 5xx above 5% for 5 minutes",
+                    "source": "PagerDuty",
+                }
+            ]
+        }
+    )
+
     occurred_at: UTCTimestamp
     kind: EventKind = EventKind.OTHER
     description: Description
@@ -37,6 +50,18 @@ class TimelineEventCreate(InputModel):
 
 class TimelineEventUpdate(InputModel):
     """Partial update: only the fields sent change."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "occurred_at": "2025-01-15T09:02:00Z",
+                    "kind": "detection",
+                    "description": "On-call acknowledged the checkout error-rate page",
+                }
+            ]
+        }
+    )
 
     non_nullable = frozenset({"occurred_at", "kind", "description"})
 

@@ -5,18 +5,10 @@ import httpx
 import pytest
 
 from tests.factories import add_action_item, create_postmortem
+from tests.problems import UNKNOWN_ID, assert_problem
 
-UNKNOWN_ID = "0190c6a0-0000-7000-8000-000000000000"
 PAST = "2000-01-31"
 FUTURE = "2099-01-31"
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = dict(response.json())
-    assert body["status"] == status
-    return body
 
 
 def item_url(item_id: str) -> str:
@@ -267,19 +259,28 @@ async def test_list_across_postmortems_paginates_by_cursor(
 
 
 @pytest.mark.parametrize(
-    "params",
+    ("listing", "params"),
     [
-        {"status": "closed"},
-        {"priority": "P3"},
-        {"overdue": "maybe"},
-        {"limit": 0},
-        {"limit": 201},
-        {"cursor": "%%%"},
-        {"assignee": "alice"},
+        ("all", {"status": "closed"}),
+        ("all", {"priority": "P3"}),
+        ("all", {"overdue": "maybe"}),
+        ("all", {"limit": 0}),
+        ("all", {"limit": 201}),
+        ("all", {"cursor": "%%%"}),
+        ("all", {"assignee": "alice"}),
+        ("postmortem", {"limit": 0}),
+        ("postmortem", {"cursor": "%%%"}),
+        ("postmortem", {"assignee": "alice"}),
+        ("postmortem", {"sort": "due_date"}),
     ],
 )
-async def test_list_rejects_bad_query_parameters(params: dict[str, Any], client: httpx.AsyncClient) -> None:
-    response = await client.get("/v1/action-items", params=params)
+async def test_list_rejects_bad_query_parameters(
+    listing: str, params: dict[str, Any], client: httpx.AsyncClient
+) -> None:
+    postmortem = await create_postmortem(client)
+    url = items_url(postmortem["id"]) if listing == "postmortem" else "/v1/action-items"
+
+    response = await client.get(url, params=params)
 
     problem = assert_problem(response, 422)
     assert [error["field"] for error in problem["errors"]] == list(params)
@@ -344,6 +345,8 @@ async def test_unknown_postmortem_is_404(client: httpx.AsyncClient) -> None:
         ({"due_date": "tomorrow"}, "due_date"),
         ({"due_date": "31/01/2025"}, "due_date"),
         ({"due_date": "2025-01-31T10:00:00Z"}, "due_date"),
+        ({"due_date": 20250101}, "due_date"),
+        ({"due_date": 1735689600}, "due_date"),
         ({"title": ""}, "title"),
         ({"title": None}, "title"),
         ({"title": "x" * 301}, "title"),
@@ -373,6 +376,7 @@ async def test_invalid_items_are_422(body: dict[str, Any], field: str, client: h
         ({"kind": None}, "kind"),
         ({"title": None}, "title"),
         ({"due_date": "soon"}, "due_date"),
+        ({"due_date": 20250101}, "due_date"),
         ({"postmortem_id": UNKNOWN_ID}, "postmortem_id"),
         ({"version": 7}, "version"),
     ],

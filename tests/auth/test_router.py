@@ -13,8 +13,7 @@ from service.app import create_app
 from service.auth.models import ApiKey, Scope
 from service.settings import Settings
 from tests.factories import add_action_item, add_event, create_postmortem
-
-PROBLEM = "application/problem+json"
+from tests.problems import assert_problem, problem_errors
 
 
 def _v1_operations() -> list[tuple[str, str]]:
@@ -117,11 +116,9 @@ async def test_every_operation_refuses_a_request_without_a_valid_key(
     # Ids of nothing: the answer must be 401, never a 404 that tells what exists.
     url = path.format_map({name: uuid.uuid4() for name in ("postmortem_id", "event_id", "item_id", "key_id")})
     response = await anonymous_client.request(method, url, headers=bad_credentials, json=_body(method))
-    assert response.status_code == 401, response.text
-    assert response.headers["content-type"] == PROBLEM
+    problem = assert_problem(response, 401)
     assert response.headers["www-authenticate"] == "Bearer"
-    assert response.json()["status"] == 401
-    assert response.json()["type"].endswith(":unauthorized")
+    assert problem["type"].endswith(":unauthorized")
 
 
 @pytest.mark.parametrize(("method", "path", "scope"), FORBIDDEN)
@@ -129,10 +126,9 @@ async def test_a_key_with_a_narrower_scope_is_forbidden(
     clients: dict[Scope, httpx.AsyncClient], existing_ids: dict[str, str], method: str, path: str, scope: Scope
 ) -> None:
     response = await clients[scope].request(method, path.format_map(existing_ids), json=_body(method))
-    assert response.status_code == 403, response.text
-    assert response.headers["content-type"] == PROBLEM
-    assert response.json()["type"].endswith(":forbidden")
-    assert repr(required_scope(method, path).value) in response.json()["detail"]
+    problem = assert_problem(response, 403)
+    assert problem["type"].endswith(":forbidden")
+    assert repr(required_scope(method, path).value) in problem["detail"]
 
 
 @pytest.mark.parametrize(("method", "path", "scope"), ALLOWED)
@@ -239,9 +235,7 @@ async def test_revoking_a_revoked_key_again_changes_nothing(admin_client: httpx.
 
 
 async def test_revoking_an_unknown_key_is_not_found(admin_client: httpx.AsyncClient) -> None:
-    response = await admin_client.delete(f"/v1/api-keys/{uuid.uuid4()}")
-    assert response.status_code == 404
-    assert response.headers["content-type"] == PROBLEM
+    assert_problem(await admin_client.delete(f"/v1/api-keys/{uuid.uuid4()}"), 404)
 
 
 async def test_an_admin_may_revoke_its_own_key(admin_client: httpx.AsyncClient) -> None:
@@ -264,10 +258,8 @@ async def test_an_admin_may_revoke_its_own_key(admin_client: httpx.AsyncClient) 
 async def test_an_invalid_key_request_is_rejected(
     admin_client: httpx.AsyncClient, body: dict[str, Any], field: str, code: str
 ) -> None:
-    response = await admin_client.post("/v1/api-keys", json=body)
-    assert response.status_code == 422
-    assert response.headers["content-type"] == PROBLEM
-    assert [(error["field"], error["code"]) for error in response.json()["errors"]] == [(field, code)]
+    errors = problem_errors(await admin_client.post("/v1/api-keys", json=body), 422)
+    assert [(error["field"], error["code"]) for error in errors] == [(field, code)]
     assert len((await admin_client.get("/v1/api-keys")).json()) == len(Scope)
 
 

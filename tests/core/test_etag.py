@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from service.auth.models import Scope
 from tests.factories import add_action_item, add_event, create_postmortem, submittable_postmortem
+from tests.problems import assert_header_refused, sole_success
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,7 @@ async def second_writer(app: FastAPI, api_keys: dict[Scope, str]) -> AsyncIterat
 
 
 def assert_precondition_failed(response: httpx.Response) -> None:
-    assert response.status_code == 412, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    problem = response.json()
-    assert problem["status"] == 412
-    assert [(error["field"], error["location"]) for error in problem["errors"]] == [("If-Match", "header")]
+    assert_header_refused(response, 412, "If-Match")
 
 
 async def current(client: httpx.AsyncClient, resource: Resource) -> httpx.Response:
@@ -146,13 +143,9 @@ async def test_concurrent_editors_with_the_same_etag_never_overwrite_each_other(
         *(client.patch(resource.url, json={resource.field: edit}, headers={"If-Match": etag}) for edit in edits)
     )
 
-    winners = [response for response in responses if response.status_code == 200]
-    assert len(winners) == 1, [response.status_code for response in responses]
-    for response in responses:
-        if response.status_code != 200:
-            assert_precondition_failed(response)
+    winner = sole_success(responses, 200, refused=412, header="If-Match")
     fetched = await current(client, resource)
-    assert fetched.json()[resource.field] == winners[0].json()[resource.field]
+    assert fetched.json()[resource.field] == winner.json()[resource.field]
     assert fetched.headers["etag"] == '"2"'
 
 

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from tests.factories import SUBMITTABLE_STANDARD, add_action_item, add_event, create_postmortem
+from tests.problems import UNKNOWN_ID, assert_header_refused, sole_success
 
 BODY = {"title": "Checkout errors after config push", "severity": "P2", "tags": ["payments"]}
 EVENT = {"occurred_at": "2025-01-15T09:00:00Z", "kind": "alert", "description": "Error-rate alert fired"}
@@ -23,10 +24,7 @@ async def count(client: httpx.AsyncClient, url: str) -> int:
 
 
 def assert_key_refused(response: httpx.Response) -> None:
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    errors = response.json()["errors"]
-    assert [(error["field"], error["location"]) for error in errors] == [("Idempotency-Key", "header")]
+    assert_header_refused(response, 422, "Idempotency-Key")
 
 
 def assert_replay_of(replay: httpx.Response, first: httpx.Response) -> None:
@@ -138,7 +136,7 @@ async def test_a_replay_is_never_served_to_another_api_key(
     [
         {"title": "x", "severity": "P9"},
         {"title": "x", "severity": "P1", "started_at": "2025-01-15T09:00:00"},
-        {"title": "x", "severity": "P1", "related_postmortem_ids": ["0190c6a0-0000-7000-8000-000000000000"]},
+        {"title": "x", "severity": "P1", "related_postmortem_ids": [UNKNOWN_ID]},
     ],
 )
 async def test_a_failed_request_is_not_recorded(client: httpx.AsyncClient, failing: dict[str, Any]) -> None:
@@ -212,10 +210,19 @@ async def test_concurrent_different_requests_with_one_key_create_exactly_one_res
         *(client.post("/v1/postmortems", json=body, headers=keyed("race")) for body in bodies)
     )
 
-    created = [response for response in responses if response.status_code == 201]
-    assert len(created) == 1, [response.status_code for response in responses]
-    for response in responses:
-        if response.status_code != 201:
-            assert_key_refused(response)
+    created = sole_success(responses, 201, refused=422, header="Idempotency-Key")
     items = (await client.get("/v1/postmortems")).json()["items"]
-    assert [item["id"] for item in items] == [created[0].json()["id"]]
+    assert [item["id"] for item in items] == [created.json()["id"]]
+
+
+async def test_a_new_api_key_is_never_kept_for_replay(admin_client: httpx.AsyncClient, app: Any) -> None:
+    from sqlalchemy import text
+
+    response = await admin_client.post(
+        "/v1/api-keys", json={"name": "bot", "scope": "read"}, headers=keyed("key-for-a-key")
+    )
+    assert response.status_code == 201
+    assert response.headers["cache-control"] == "no-store"
+    async with app.state.engine.connect() as connection:
+        stored = (await connection.execute(text("SELECT body FROM idempotency_record"))).scalars().all()
+    assert all(response.json()["key"] not in body for body in stored)

@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from tests.factories import add_action_item, add_event, create_postmortem, submittable_postmortem
+from tests.problems import UNKNOWN_ID, assert_problem, problem_errors
 
-UNKNOWN_ID = "0190c6a0-0000-7000-8000-000000000000"
 LIMIT = 1024 * 1024
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance", "errors"}
 ERROR_KEYS = {"field", "location", "message", "code"}
@@ -124,13 +124,9 @@ PROBLEM_CASES = {
 async def test_every_error_is_a_problem_document(
     clients: dict[str, httpx.AsyncClient], world: dict[str, str], case: Case
 ) -> None:
-    response = await case.send(clients, world)
+    problem = assert_problem(await case.send(clients, world), case.status)
 
-    assert response.status_code == case.status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    problem = response.json()
     assert set(problem) == PROBLEM_KEYS
-    assert problem["status"] == case.status
     assert problem["type"].startswith("urn:postmortems:problem:")
     assert isinstance(problem["title"], str)
     assert problem["title"]
@@ -167,9 +163,22 @@ async def test_errors_name_the_fields_at_fault(
     assert {(error["field"], error["location"]) for error in response.json()["errors"]} == fields
 
 
-async def test_malformed_json_is_reported_as_invalid_json(client: httpx.AsyncClient) -> None:
-    response = await client.post("/v1/postmortems", **json_body(b'{"title": "x",'))
-    assert [error["code"] for error in response.json()["errors"]] == ["json_invalid"]
+NOT_JSON = {
+    "malformed": b'{"title": "x",',
+    "not-utf-8": '{"title": "Caf\u00e9 checkout outage", "severity": "P1"}'.encode("latin-1"),
+}
+
+
+@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "retry-1"}], ids=["plain", "idempotent"])
+@pytest.mark.parametrize("payload", list(NOT_JSON.values()), ids=list(NOT_JSON))
+async def test_a_body_that_is_not_json_is_reported_as_invalid_json(
+    client: httpx.AsyncClient, payload: bytes, headers: dict[str, str]
+) -> None:
+    response = await client.post("/v1/postmortems", **json_body(payload, **headers))
+
+    errors = problem_errors(response, 422)
+    assert [(error["field"], error["location"], error["code"]) for error in errors] == [("", "body", "json_invalid")]
+    assert (await client.get("/v1/postmortems")).json()["items"] == []
 
 
 async def test_401_asks_for_a_bearer_token(anonymous_client: httpx.AsyncClient) -> None:
@@ -270,9 +279,10 @@ async def test_odd_requests_never_cause_a_server_error(
 ) -> None:
     response = await case.send(clients, world)
 
-    assert response.status_code == case.status, response.text
-    if response.status_code >= 400:
-        assert response.headers["content-type"] == "application/problem+json"
+    if case.status >= 400:
+        assert_problem(response, case.status)
+    else:
+        assert response.status_code == case.status, response.text
 
 
 async def snapshot(client: httpx.AsyncClient) -> dict[str, Any]:

@@ -7,8 +7,7 @@ import httpx
 import pytest
 
 from tests.factories import SUBMITTABLE_STANDARD, add_action_item, add_event, create_postmortem, submittable_postmortem
-
-UNKNOWN_ID = "0190c6a0-0000-7000-8000-000000000000"
+from tests.problems import UNKNOWN_ID, assert_invalid, assert_problem, problem_errors
 
 FULL = {
     "title": "Checkout outage after config push",
@@ -56,22 +55,6 @@ READ_ONLY_FIELDS = {
     "action_items_summary": {"total": 0, "open": 0, "done": 0, "overdue": 0},
     "duration_minutes": 5,
 }
-
-
-def assert_problem(response: httpx.Response, status: int) -> list[dict[str, str]]:
-    """The problem's `errors`, after checking its status and media type."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    return list(body["errors"])
-
-
-def assert_invalid(response: httpx.Response, *fields: str, location: str = "body") -> None:
-    """A 422 whose `errors` name exactly these fields, at this location."""
-    errors = assert_problem(response, 422)
-    assert {error["field"] for error in errors} == set(fields), errors
-    assert {error["location"] for error in errors} == {location}
 
 
 def utc(value: str) -> datetime:
@@ -198,7 +181,7 @@ async def test_durations_round_down_to_whole_minutes(client: httpx.AsyncClient) 
 
 
 async def test_get_unknown_postmortem_is_404(client: httpx.AsyncClient) -> None:
-    errors = assert_problem(await client.get(f"/v1/postmortems/{UNKNOWN_ID}"), 404)
+    errors = problem_errors(await client.get(f"/v1/postmortems/{UNKNOWN_ID}"), 404)
     assert errors == []
 
 
@@ -342,7 +325,7 @@ async def test_delete_after_submission_is_a_conflict(client: httpx.AsyncClient) 
     submitted = await client.post(f"/v1/postmortems/{created['id']}/submit")
     assert submitted.status_code == 200, submitted.text
 
-    errors = assert_problem(await client.delete(f"/v1/postmortems/{created['id']}"), 409)
+    errors = problem_errors(await client.delete(f"/v1/postmortems/{created['id']}"), 409)
 
     assert [(error["field"], error["location"]) for error in errors] == [("status", "resource")]
     assert (await fetch(client, created["id"])).json() == submitted.json()
@@ -372,7 +355,7 @@ async def test_timestamp_outside_the_utc_range_is_refused(client: httpx.AsyncCli
 async def test_create_refuses_timestamps_out_of_order(client: httpx.AsyncClient, earlier: str, later: str) -> None:
     body = {"title": "x", "severity": "P1", earlier: "2025-01-15T10:00:00Z", later: "2025-01-15T09:59:59Z"}
 
-    errors = assert_problem(await client.post("/v1/postmortems", json=body), 422)
+    errors = problem_errors(await client.post("/v1/postmortems", json=body), 422)
 
     assert [(error["field"], error["code"]) for error in errors] == [(later, "out_of_order")]
     assert earlier in errors[0]["message"]
@@ -408,7 +391,7 @@ async def test_patch_checks_order_against_the_stored_timestamps(
     created = await create_postmortem(client, **SUBMITTABLE_STANDARD)
     sent = {field for field, value in change.items() if value is not None}
 
-    errors = assert_problem(await client.patch(f"/v1/postmortems/{created['id']}", json=change), 422)
+    errors = problem_errors(await client.patch(f"/v1/postmortems/{created['id']}", json=change), 422)
 
     assert {error["code"] for error in errors} == {"out_of_order"}
     named = {error["field"] for error in errors} | {
@@ -457,7 +440,7 @@ async def test_read_only_fields_cannot_be_written(client: httpx.AsyncClient, fie
     [("severity", "P4"), ("severity", "p1"), ("severity", "critical"), ("template", "long"), ("template", "Quick")],
 )
 async def test_unknown_enum_values_are_refused(client: httpx.AsyncClient, field: str, value: str) -> None:
-    errors = assert_problem(
+    errors = problem_errors(
         await client.post("/v1/postmortems", json={"title": "x", "severity": "P1", field: value}), 422
     )
     assert [(error["field"], error["code"]) for error in errors] == [(field, "enum")]
@@ -479,9 +462,14 @@ async def test_unknown_enum_values_are_refused(client: httpx.AsyncClient, field:
         ({"impact": {"users_affected": "many"}}, "impact.users_affected"),
         ({"impact": {"users_affected": 1.5}}, "impact.users_affected"),
         ({"impact": {"users_affected": -1}}, "impact.users_affected"),
+        ({"impact": {"users_affected": False}}, "impact.users_affected"),
+        ({"impact": {"users_affected": "12"}}, "impact.users_affected"),
         ({"five_whys": [{"question": "Why?"}]}, "five_whys.0.answer"),
         ({"five_whys": ["Why?"]}, "five_whys.0"),
         ({"started_at": "yesterday"}, "started_at"),
+        ({"started_at": 0}, "started_at"),
+        ({"started_at": 1736931600}, "started_at"),
+        ({"started_at": "1736931600"}, "started_at"),
         ({"started_at": "2025-02-30T09:00:00Z"}, "started_at"),
         ({"related_postmortem_ids": ["not-a-uuid"]}, "related_postmortem_ids.0"),
         ({"related_postmortem_ids": UNKNOWN_ID}, "related_postmortem_ids"),
@@ -499,7 +487,7 @@ async def test_wrong_types_are_refused(client: httpx.AsyncClient, change: dict[s
 async def test_required_fields_must_be_sent(client: httpx.AsyncClient, missing: str) -> None:
     body = {"title": "x", "severity": "P1"}
     del body[missing]
-    errors = assert_problem(await client.post("/v1/postmortems", json=body), 422)
+    errors = problem_errors(await client.post("/v1/postmortems", json=body), 422)
     assert [(error["field"], error["code"]) for error in errors] == [(missing, "missing")]
 
 
@@ -533,7 +521,7 @@ async def test_body_must_be_an_object(client: httpx.AsyncClient, body: Any) -> N
 )
 async def test_oversized_values_are_refused(client: httpx.AsyncClient, field: str, too_long: Any, longest: Any) -> None:
     base = {"title": "x", "severity": "P1"}
-    errors = assert_problem(await client.post("/v1/postmortems", json=base | {field: too_long}), 422)
+    errors = problem_errors(await client.post("/v1/postmortems", json=base | {field: too_long}), 422)
     assert {error["field"].split(".")[0] for error in errors} == {field}
     if longest is not None:
         created = await create_postmortem(client, **{field: longest})
@@ -603,7 +591,7 @@ async def test_related_postmortems_must_exist(client: httpx.AsyncClient) -> None
     existing = await create_postmortem(client)
     body = {"title": "x", "severity": "P1", "related_postmortem_ids": [existing["id"], UNKNOWN_ID]}
 
-    errors = assert_problem(await client.post("/v1/postmortems", json=body), 422)
+    errors = problem_errors(await client.post("/v1/postmortems", json=body), 422)
 
     assert [(error["field"], error["code"]) for error in errors] == [("related_postmortem_ids", "unknown_id")]
     assert UNKNOWN_ID in errors[0]["message"]
@@ -613,14 +601,14 @@ async def test_related_postmortems_must_exist(client: httpx.AsyncClient) -> None
 async def test_patch_refuses_a_related_postmortem_that_does_not_exist(client: httpx.AsyncClient) -> None:
     created = await create_postmortem(client)
     change = {"related_postmortem_ids": [UNKNOWN_ID]}
-    errors = assert_problem(await client.patch(f"/v1/postmortems/{created['id']}", json=change), 422)
+    errors = problem_errors(await client.patch(f"/v1/postmortems/{created['id']}", json=change), 422)
     assert [(error["field"], error["code"]) for error in errors] == [("related_postmortem_ids", "unknown_id")]
 
 
 async def test_a_postmortem_cannot_relate_to_itself(client: httpx.AsyncClient) -> None:
     created = await create_postmortem(client)
     change = {"related_postmortem_ids": [created["id"]]}
-    errors = assert_problem(await client.patch(f"/v1/postmortems/{created['id']}", json=change), 422)
+    errors = problem_errors(await client.patch(f"/v1/postmortems/{created['id']}", json=change), 422)
     assert [(error["field"], error["code"]) for error in errors] == [("related_postmortem_ids", "self_reference")]
     assert (await fetch(client, created["id"])).json() == created
 
@@ -640,7 +628,7 @@ async def test_related_postmortems_round_trip(client: httpx.AsyncClient) -> None
 
 async def test_validation_lists_every_field_at_fault(client: httpx.AsyncClient) -> None:
     body = {"title": "", "severity": "P9", "tags": "x", "colour": "red"}
-    errors = assert_problem(await client.post("/v1/postmortems", json=body), 422)
+    errors = problem_errors(await client.post("/v1/postmortems", json=body), 422)
     assert {error["field"] for error in errors} == {"title", "severity", "tags", "colour"}
     assert all(error["message"] and error["code"] for error in errors)
 
@@ -745,6 +733,8 @@ async def test_filters_apply_across_pages(client: httpx.AsyncClient) -> None:
         ({"severity": "P9"}, "severity"),
         ({"created_after": "2025-01-15T09:00:00"}, "created_after"),
         ({"created_before": "last week"}, "created_before"),
+        ({"created_after": "0.5"}, "created_after"),
+        ({"created_before": "1736931600"}, "created_before"),
         ({"tag": "t" * 101}, "tag"),
         ({"service": "a\x00b"}, "service"),
         ({"failure_mode": "\x00"}, "failure_mode"),

@@ -16,6 +16,7 @@ from tests.factories import (
     create_postmortem,
     submittable_postmortem,
 )
+from tests.problems import UNKNOWN_ID, assert_problem
 
 STANDARD_REQUIREMENTS = ("summary", "started_at", "resolved_at", "impact", "timeline", "root_cause", "action_items")
 QUICK_REQUIREMENTS = ("summary", "root_cause", "action_items")
@@ -34,14 +35,6 @@ WRONG_STATE_TRANSITIONS = [
     for state in ("draft", "in_review", "complete")
     if state != source
 ]
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = dict(response.json())
-    assert body["status"] == status
-    return body
 
 
 def error_fields(response: httpx.Response) -> set[str]:
@@ -434,11 +427,10 @@ async def test_readers_cannot_take_workflow_steps(
 
 
 async def test_workflow_on_an_unknown_postmortem_is_404(client: httpx.AsyncClient) -> None:
-    missing = "0190c6a0-0000-7000-8000-000000000000"
     for path in ("submit", "approve", "complete"):
-        assert_problem(await client.post(f"/v1/postmortems/{missing}/{path}"), 404)
+        assert_problem(await client.post(f"/v1/postmortems/{UNKNOWN_ID}/{path}"), 404)
     for path in ("readiness", "history"):
-        assert_problem(await client.get(f"/v1/postmortems/{missing}/{path}"), 404)
+        assert_problem(await client.get(f"/v1/postmortems/{UNKNOWN_ID}/{path}"), 404)
 
 
 async def test_readiness_of_a_draft_is_the_submission_checklist(

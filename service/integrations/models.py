@@ -1,0 +1,147 @@
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from pydantic import ConfigDict, Field, SecretStr, computed_field
+from sqlmodel import Field as SQLField
+
+from service.action_items.models import ItemStatus
+from service.core.base import IdMixin, TimestampMixin, version_column
+from service.core.schemas import InputModel, OutputModel
+from service.core.types import JSONValue, enum_type
+
+
+class TrackerKind(StrEnum):
+    JIRA = "jira"
+    LINEAR = "linear"
+    GITHUB = "github"
+
+
+class PushPolicy(StrEnum):
+    ON_CREATE = "on_create"
+    ON_COMPLETE = "on_complete"
+
+
+Name = Annotated[str, Field(min_length=1, max_length=100, examples=["payments-jira"])]
+BaseUrl = Annotated[str, Field(pattern=r"^https?://[^\s/]+(:\d+)?(/\S*)?$", max_length=500)]
+StatusMap = Annotated[
+    dict[Annotated[str, Field(min_length=1, max_length=100)], ItemStatus],
+    Field(
+        max_length=100,
+        description="Overrides of the tracker-state -> status mapping, keyed by the state shown on links.",
+    ),
+]
+SETTINGS_DESCRIPTION = (
+    "Per kind. jira: project_key, issue_type (default Task), email (for basic auth), won't-do resolutions; "
+    "linear: team_id; github: owner, repo."
+)
+
+
+class Credentials(InputModel):
+    token: SecretStr = Field(min_length=1, max_length=2000, description="API token or key; write-only.")
+
+
+class IntegrationCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "github",
+                    "name": "payments-github",
+                    "settings": {"owner": "acme", "repo": "payments-followups"},
+                    "credentials": {"token": "github_pat_11AAEXAMPLE0token0for0docs"},
+                    "webhook_secret": "5f0c1e9a7b3d4c2e8f6a0b1c9d7e3f2a",
+                    "push_policy": "on_create",
+                    "status_map": {"label:in-progress": "in_progress"},
+                    "default": True,
+                },
+                {
+                    "kind": "linear",
+                    "name": "platform-linear",
+                    "settings": {"team_id": "9cfb482a-81e3-4154-b5b9-2c805e70a02d"},
+                    "credentials": {"token": "lin_api_EXAMPLEkeyForDocs0123456789"},
+                    "webhook_secret": "lin_wh_EXAMPLEsecretForDocs0123456789",
+                    "push_policy": "on_complete",
+                },
+            ]
+        }
+    )
+
+    kind: TrackerKind
+    name: Name
+    base_url: BaseUrl | None = Field(
+        default=None, description="Defaults to the tracker's public API; required for Jira (the site URL)."
+    )
+    settings: dict[str, Any] = Field(default_factory=dict, description=SETTINGS_DESCRIPTION)
+    credentials: Credentials
+    webhook_secret: SecretStr | None = Field(default=None, min_length=1, max_length=500, description="Write-only.")
+    push_policy: PushPolicy = PushPolicy.ON_CREATE
+    status_map: StatusMap = Field(default_factory=dict)
+    default: bool = Field(default=False, description="Items with no integration of their own go here.")
+
+
+class IntegrationUpdate(InputModel):
+    """Partial update: only the fields sent change; the kind cannot change."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"credentials": {"token": "github_pat_11AAROTATED0token0for0docs"}, "push_policy": "on_complete"}]
+        }
+    )
+
+    non_nullable = frozenset({"name", "settings", "credentials", "push_policy", "status_map", "default"})
+
+    name: Name | None = None
+    base_url: BaseUrl | None = None
+    settings: dict[str, Any] | None = Field(default=None, description=SETTINGS_DESCRIPTION)
+    credentials: Credentials | None = None
+    webhook_secret: SecretStr | None = Field(default=None, min_length=1, max_length=500)
+    push_policy: PushPolicy | None = None
+    status_map: StatusMap | None = None
+    default: bool | None = None
+
+
+class IntegrationRead(OutputModel):
+    id: uuid.UUID
+    kind: TrackerKind
+    name: str
+    base_url: str
+    settings: dict[str, Any]
+    push_policy: PushPolicy
+    status_map: dict[str, ItemStatus]
+    default: bool = Field(validation_alias="is_default")
+    has_webhook_secret: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def webhook_path(self) -> str:
+        """Where the tracker must send its webhooks (prefix it with this service's public URL)."""
+        return f"/v1/webhooks/{self.kind.value}/{self.id}"
+
+
+_version = version_column()
+
+
+class Integration(IdMixin, TimestampMixin, table=True):
+    __tablename__ = "integration"
+    __mapper_args__ = {"version_id_col": _version}  # noqa: RUF012
+
+    kind: TrackerKind = SQLField(sa_type=enum_type(TrackerKind))
+    name: str = SQLField(max_length=100, unique=True)
+    base_url: str = SQLField(max_length=500)
+    settings: dict[str, Any] = SQLField(default_factory=dict, sa_type=JSONValue)
+    credentials: str = SQLField(sa_type=sa.Text, description="Sealed token (see integrations.secrets).")
+    webhook_secret: str | None = SQLField(default=None, sa_type=sa.Text, description="Sealed secret.")
+    push_policy: PushPolicy = SQLField(sa_type=enum_type(PushPolicy))
+    status_map: dict[str, str] = SQLField(default_factory=dict, sa_type=JSONValue)
+    is_default: bool = SQLField(default=False)
+    version: int = SQLField(default=1, sa_column=_version)
+
+    @property
+    def has_webhook_secret(self) -> bool:
+        return self.webhook_secret is not None

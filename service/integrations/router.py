@@ -1,0 +1,89 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+
+from service.auth.dependencies import AdminAccess
+from service.core.etag import IfMatchHeader
+from service.core.http import responses, set_created, set_etag
+from service.dependencies import SessionDep
+from service.integrations import service as integrations_service
+from service.integrations.models import Integration, IntegrationCreate, IntegrationRead, IntegrationUpdate
+from service.integrations.secrets import SecretBox
+
+router = APIRouter(prefix="/integrations", tags=["integrations"])
+
+IntegrationId = Annotated[uuid.UUID, Path(description="The integration's id.")]
+
+
+def get_secret_box(request: Request) -> SecretBox:
+    box: SecretBox = request.app.state.secret_box
+    return box
+
+
+SecretBoxDep = Annotated[SecretBox, Depends(get_secret_box)]
+
+
+async def integration_for_update(integration_id: IntegrationId, session: SessionDep) -> Integration:
+    return await integrations_service.get(session, integration_id, for_update=True)
+
+
+@router.post(
+    "", status_code=201, summary="Connect a tracker", responses=responses(401, 403, 409, 413, 415, 422, created=True)
+)
+async def create(
+    _: AdminAccess, integration_in: IntegrationCreate, session: SessionDep, box: SecretBoxDep, response: Response
+) -> IntegrationRead:
+    """Connect Jira Cloud, Linear or GitHub Issues; credentials and webhook secret are write-only."""
+    integration = await integrations_service.create(session, box, integration_in)
+    set_created(response, f"/v1/integrations/{integration.id}", integration.version)
+    return IntegrationRead.model_validate(integration)
+
+
+@router.get("", name="list", summary="List integrations", responses=responses(401, 403))
+async def list_integrations(_: AdminAccess, session: SessionDep) -> list[IntegrationRead]:
+    """Every connected tracker; secrets are never shown."""
+    return [IntegrationRead.model_validate(i) for i in await integrations_service.list_all(session)]
+
+
+@router.get("/{integration_id}", summary="Get an integration", responses=responses(401, 403, 404, 422, etag=True))
+async def get(
+    _: AdminAccess, integration_id: IntegrationId, session: SessionDep, response: Response
+) -> IntegrationRead:
+    """Get one integration, with the webhook path to configure in the tracker."""
+    integration = await integrations_service.get(session, integration_id)
+    set_etag(response, integration.version)
+    return IntegrationRead.model_validate(integration)
+
+
+@router.patch(
+    "/{integration_id}",
+    summary="Update an integration",
+    responses=responses(401, 403, 404, 409, 412, 413, 415, 422, etag=True),
+)
+async def update(
+    _: AdminAccess,
+    changes: IntegrationUpdate,
+    integration: Annotated[Integration, Depends(integration_for_update)],
+    session: SessionDep,
+    box: SecretBoxDep,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> IntegrationRead:
+    """Change the fields sent; send `credentials` or `webhook_secret` to rotate them."""
+    integration = await integrations_service.update(session, box, integration, changes, if_match=if_match)
+    set_etag(response, integration.version)
+    return IntegrationRead.model_validate(integration)
+
+
+@router.delete(
+    "/{integration_id}", status_code=204, summary="Delete an integration", responses=responses(401, 403, 404, 412, 422)
+)
+async def delete(
+    _: AdminAccess,
+    integration: Annotated[Integration, Depends(integration_for_update)],
+    session: SessionDep,
+    if_match: IfMatchHeader = None,
+) -> None:
+    """Disconnect a tracker; items keep their ticket links but stop syncing."""
+    await integrations_service.delete(session, integration, if_match=if_match)

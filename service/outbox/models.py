@@ -1,0 +1,70 @@
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field as SQLField
+
+from service.core.base import IdMixin, TimestampMixin
+from service.core.schemas import OutputModel
+from service.core.types import UTCDateTime, enum_type
+
+
+class DeliveryKind(StrEnum):
+    PUSH = "tracker.push"  # create or update the ticket of an action item
+    SYNC = "tracker.sync"  # read the ticket's state back (reconcile)
+    WEBHOOK = "webhook.apply"  # apply a received webhook
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    DEAD = "dead"
+
+
+class Delivery(IdMixin, TimestampMixin, table=True):
+    """One unit of outbound work, written in the transaction of the change that caused it."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (sa.Index("ix_delivery_due", "status", "next_attempt_at"),)
+
+    kind: DeliveryKind = SQLField(sa_type=enum_type(DeliveryKind))
+    status: DeliveryStatus = SQLField(sa_type=enum_type(DeliveryStatus))
+    action_item_id: uuid.UUID | None = SQLField(
+        default=None, foreign_key="action_item.id", ondelete="CASCADE", index=True
+    )
+    integration_id: uuid.UUID | None = SQLField(
+        default=None, foreign_key="integration.id", ondelete="CASCADE", index=True
+    )
+    inbound_event_id: uuid.UUID | None = SQLField(
+        default=None, foreign_key="inbound_event.id", ondelete="CASCADE", index=True
+    )
+    attempts: int = SQLField(default=0)
+    next_attempt_at: datetime = SQLField(sa_type=UTCDateTime)
+    locked_until: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+    last_error: str | None = SQLField(default=None, sa_type=sa.Text)
+    completed_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+
+
+class DeliveryAttempt(IdMixin, table=True):
+    __tablename__ = "delivery_attempt"
+
+    delivery_id: uuid.UUID = SQLField(foreign_key="delivery.id", ondelete="CASCADE", index=True)
+    started_at: datetime = SQLField(sa_type=UTCDateTime)
+    finished_at: datetime = SQLField(sa_type=UTCDateTime)
+    outcome: str = SQLField(max_length=10)  # done | retry | dead
+    error: str | None = SQLField(default=None, sa_type=sa.Text)
+
+
+class DeliveryRead(OutputModel):
+    id: uuid.UUID
+    kind: DeliveryKind
+    status: DeliveryStatus
+    action_item_id: uuid.UUID | None
+    integration_id: uuid.UUID | None
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None

@@ -1,0 +1,41 @@
+"""Running the outbox worker: inside `serve` (the SQLite default) or as `postmortems worker`."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from service.db import is_sqlite, make_session_factories
+from service.integrations.secrets import SecretBox
+from service.outbox.worker import Worker
+from service.settings import Settings
+from service.sync.handlers import Context
+
+
+def worker_enabled_in_serve(settings: Settings) -> bool:
+    if settings.run_worker is not None:
+        return settings.run_worker
+    return is_sqlite(settings.database_url)
+
+
+@contextlib.asynccontextmanager
+async def worker_context(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Worker]:
+    _, write_sessions = make_session_factories(engine)
+    timeout = httpx.Timeout(settings.tracker_timeout_seconds)
+    async with httpx.AsyncClient(timeout=timeout, headers={"User-Agent": "postmortems"}) as client:
+        yield Worker(Context(write_sessions, client, settings, SecretBox(settings.secret_key)))
+
+
+@contextlib.asynccontextmanager
+async def background_worker(engine: AsyncEngine, settings: Settings) -> AsyncIterator[None]:
+    """Run a worker for the duration of the block; on exit it finishes its current delivery and stops."""
+    async with worker_context(engine, settings) as worker:
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await task

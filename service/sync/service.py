@@ -1,0 +1,150 @@
+"""Keeping action items and their tickets in step, on the database side.
+
+Changes enqueue deliveries in the transaction that makes them (`on_item_created`, `on_item_changed`,
+`on_postmortem_completed`); the worker runs them (`sync.handlers`) and writes back what the
+tracker said (`save_link`, `apply_remote`). A status that came from the tracker is not pushed back.
+"""
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.action_items.models import ActionItem, SyncStatus, stamp_completion
+from service.core.clock import utc_now
+from service.integrations import service as integrations_service
+from service.integrations.models import Integration, PushPolicy
+from service.outbox import service as outbox_service
+from service.outbox.models import Delivery, DeliveryKind
+from service.postmortems.enums import Status
+from service.postmortems.models import Postmortem
+from service.trackers.base import IssueDraft, RemoteIssue
+
+PUSHED_FIELDS = frozenset({"title", "description", "owner", "priority", "due_date", "status"})
+
+
+def marker(item: ActionItem) -> str:
+    return f"postmortems-{item.id}"
+
+
+def draft(item: ActionItem, postmortem: Postmortem, public_url: str) -> IssueDraft:
+    """The ticket's content: the item, a link back to its postmortem, severity, priority and deadline."""
+    lines = [item.description or "", ""] if item.description else []
+    lines += [
+        f"Action item from postmortem [{postmortem.title}]({public_url}/v1/postmortems/{postmortem.id}) "
+        f"(severity {postmortem.severity.value}).",
+        f"Priority: {item.priority.value if item.priority else 'unset'}. "
+        f"Due: {item.due_date.isoformat() if item.due_date else 'unset'}. "
+        f"Owner: {item.owner or 'unassigned'}.",
+        "",
+        f"postmortems-marker: {marker(item)}",
+    ]
+    labels = ["postmortem", f"severity-{postmortem.severity.value}"]
+    if item.priority is not None:
+        labels.append(f"priority-{item.priority.value}")
+    return IssueDraft(
+        marker=marker(item),
+        title=item.title,
+        body="\n".join(lines),
+        labels=tuple(labels),
+        priority=item.priority,
+        due_date=item.due_date,
+        status=item.status,
+    )
+
+
+async def target_integration(session: AsyncSession, item: ActionItem, postmortem: Postmortem) -> Integration | None:
+    """Where the item's ticket lives: its own integration, its postmortem's, or the default one."""
+    for integration_id in (item.integration_id, postmortem.integration_id):
+        if integration_id is not None:
+            return await session.get(Integration, integration_id)
+    return await integrations_service.default(session)
+
+
+async def on_item_created(session: AsyncSession, item: ActionItem, postmortem: Postmortem) -> None:
+    integration = await target_integration(session, item, postmortem)
+    if integration is None:
+        return
+    item.integration_id = integration.id
+    if integration.push_policy is PushPolicy.ON_CREATE or postmortem.status is Status.COMPLETE:
+        await _enqueue_push(session, item)
+
+
+async def on_item_changed(session: AsyncSession, item: ActionItem, changed: set[str]) -> None:
+    """Push content and local status changes of an item that has, or is due to get, a ticket."""
+    if not changed & PUSHED_FIELDS or item.integration_id is None:
+        return
+    if item.external_id is not None or item.sync_status in (SyncStatus.PENDING, SyncStatus.FAILED):
+        await _enqueue_push(session, item)
+
+
+async def on_postmortem_completed(session: AsyncSession, postmortem: Postmortem) -> None:
+    """Items waiting for completion (push policy on_complete) get their tickets now."""
+    statement = select(ActionItem).where(
+        col(ActionItem.postmortem_id) == postmortem.id, col(ActionItem.external_id).is_(None)
+    )
+    for item in (await session.exec(statement)).all():
+        if item.integration_id is None:
+            integration = await target_integration(session, item, postmortem)
+            item.integration_id = integration.id if integration else None
+        if item.integration_id is not None:
+            await _enqueue_push(session, item)
+
+
+async def request_sync(session: AsyncSession, item: ActionItem) -> None:
+    """Read the ticket's state now (the reconcile of one item)."""
+    await outbox_service.enqueue(session, DeliveryKind.SYNC, action_item_id=item.id, integration_id=item.integration_id)
+
+
+async def on_delivery_retried(session: AsyncSession, delivery: Delivery) -> None:
+    if delivery.kind is DeliveryKind.PUSH and delivery.action_item_id is not None:
+        item = await session.get(ActionItem, delivery.action_item_id)
+        if item is not None:
+            item.sync_status = SyncStatus.PENDING
+            item.updated_at = utc_now()
+
+
+def save_link(item: ActionItem, kind: str, remote: RemoteIssue) -> None:
+    item.external_tracker = kind
+    item.external_id = remote.id
+    item.external_key = remote.key
+    item.external_url = remote.url
+    item.external_state = remote.state
+    item.external_status = remote.status
+    item.external_synced_at = utc_now()
+    item.sync_status = SyncStatus.SYNCED
+    item.last_sync_error = None
+    item.updated_at = utc_now()
+
+
+def apply_remote(item: ActionItem, remote: RemoteIssue | None) -> None:
+    """Take a change of the ticket's state: its status when it maps to one, else count it as unmapped.
+
+    Only a status that differs from the one last seen on the ticket is taken, so an echo of our own
+    push (or a tracker that cannot express a status exactly) never overrides a newer local change.
+    """
+    now = utc_now()
+    item.external_synced_at = now
+    item.updated_at = now
+    if remote is None:
+        item.external_state = "deleted"
+        return
+    item.external_state = remote.state
+    item.external_key, item.external_url = remote.key, remote.url
+    if remote.status is None:
+        item.external_unmapped += 1
+        return
+    if remote.status is not item.external_status and remote.status is not item.status:
+        item.status = remote.status
+        stamp_completion(item)
+    item.external_status = remote.status
+
+
+def mark_failed(item: ActionItem, error: str) -> None:
+    item.sync_status = SyncStatus.FAILED
+    item.last_sync_error = error[:2000]
+    item.updated_at = utc_now()
+
+
+async def _enqueue_push(session: AsyncSession, item: ActionItem) -> None:
+    if item.sync_status is not SyncStatus.PENDING:
+        item.sync_status = SyncStatus.PENDING
+    await outbox_service.enqueue(session, DeliveryKind.PUSH, action_item_id=item.id, integration_id=item.integration_id)

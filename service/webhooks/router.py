@@ -1,0 +1,49 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel
+
+from service.core.clock import utc_now
+from service.core.http import responses
+from service.dependencies import SessionDep
+from service.integrations.models import TrackerKind
+from service.integrations.router import SecretBoxDep
+from service.webhooks import service as webhooks_service
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+
+
+class WebhookAccepted(BaseModel):
+    accepted: bool
+    duplicate: bool
+
+
+@router.post(
+    "/{kind}/{integration_id}",
+    status_code=202,
+    summary="Receive a tracker webhook",
+    responses=responses(401, 404, 413, 415, 422),
+)
+async def receive(
+    kind: TrackerKind,
+    integration_id: Annotated[uuid.UUID, Path(description="The integration the webhook was configured for.")],
+    request: Request,
+    session: SessionDep,
+    box: SecretBoxDep,
+) -> WebhookAccepted:
+    """Webhook endpoint for the tracker itself: signed with the integration's secret, no API key.
+
+    The raw body is verified first; the event is stored and answered 202 at once, and applied by
+    the worker. A redelivered webhook (same delivery id) is acknowledged and changes nothing.
+    """
+    created = await webhooks_service.receive(
+        session,
+        box,
+        kind=kind,
+        integration_id=integration_id,
+        headers=dict(request.headers),
+        body=await request.body(),
+        now=utc_now(),
+    )
+    return WebhookAccepted(accepted=True, duplicate=not created)
