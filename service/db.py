@@ -1,5 +1,6 @@
 """Engines, sessions and the schema version check, for SQLite and PostgreSQL alike."""
 
+import logging
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,8 @@ def make_engine(database_url: str, *, pooled: bool = True) -> AsyncEngine:
     url = async_url(database_url)
     kwargs: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
     if url.get_backend_name() == "sqlite":
+        # aiosqlite logs every statement with its parameters at DEBUG, tracker secrets included.
+        logging.getLogger("aiosqlite").setLevel(logging.INFO)
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **kwargs)
         _configure_sqlite(engine)
         return engine

@@ -27,7 +27,13 @@ OPERATIONS = [
     for path, path_item in DOCUMENT["paths"].items()
     for method, operation in path_item.items()
 ]
-V1_POSTS = [param for param in OPERATIONS if param.values[0] == "POST" and str(param.values[1]).startswith("/v1/")]
+WEBHOOK = ("POST", "/v1/webhooks/{kind}/{integration_id}")
+"""The one /v1 operation a tracker calls: authenticated by the signature on its body, not by an API key."""
+V1_POSTS = [
+    param
+    for param in OPERATIONS
+    if param.values[0] == "POST" and str(param.values[1]).startswith("/v1/") and param.values[:2] != WEBHOOK
+]
 WITH_BODY = [param for param in OPERATIONS if "requestBody" in param.values[2]]
 IDEMPOTENCY_KEY = "Idempotency-Key"
 
@@ -46,8 +52,10 @@ def request_body_schema(operation: dict[str, Any]) -> dict[str, Any]:
 def expected_error_statuses(path: str, operation: dict[str, Any]) -> set[str]:
     """The error answers an operation can give, judging by what it accepts."""
     statuses = set()
-    if path.startswith("/v1/"):
+    if operation.get("security"):
         statuses |= {"401", "403"}
+    elif path.startswith("/v1/"):
+        statuses.add("401")
     parameters = {parameter["in"] for parameter in operation.get("parameters", [])}
     if "path" in parameters:
         statuses |= {"404", "422"}
@@ -95,6 +103,16 @@ def test_error_responses_are_documented_as_problems(method: str, path: str, oper
     for status, response in errors.items():
         assert response["content"] == PROBLEM_CONTENT, status
         assert response["description"].strip(), status
+
+
+def test_the_webhook_is_documented_as_signed_rather_than_keyed() -> None:
+    method, path = WEBHOOK
+    operation = DOCUMENT["paths"][path][method.lower()]
+    assert "security" not in operation
+    assert "401" in operation["responses"]
+    assert "403" not in operation["responses"]
+    assert not idempotency_key_parameters(operation)
+    assert "signed" in operation["description"]
 
 
 def test_the_problem_schema_describes_rfc_9457_documents() -> None:
@@ -180,6 +198,8 @@ EXAMPLE_TARGETS = {
     "ActionItemCreate",
     "ActionItemUpdate",
     "ApiKeyCreate",
+    "IntegrationCreate",
+    "IntegrationUpdate",
 }
 TARGETED = [param for param in WITH_BODY if request_body_schema(param.values[2])["title"] in EXAMPLE_TARGETS]
 
@@ -197,7 +217,22 @@ async def test_request_body_examples_are_accepted_as_they_stand(
     item = await add_action_item(admin_client, postmortem["id"])
     if path.endswith("/request-changes"):
         assert (await admin_client.post(f"/v1/postmortems/{postmortem['id']}/submit")).status_code == 200
-    ids = {"postmortem_id": postmortem["id"], "event_id": event["id"], "item_id": item["id"]}
+    integration = await admin_client.post(
+        "/v1/integrations",
+        json={
+            "kind": "github",
+            "name": "incident-followups",
+            "settings": {"owner": "acme", "repo": "incidents"},
+            "credentials": {"token": "github_pat_seed"},
+        },
+    )
+    assert integration.status_code == 201, integration.text
+    ids = {
+        "postmortem_id": postmortem["id"],
+        "event_id": event["id"],
+        "item_id": item["id"],
+        "integration_id": integration.json()["id"],
+    }
 
     for example in request_body_schema(operation)["examples"]:
         response = await admin_client.request(method, path.format_map(ids), json=example)

@@ -1,10 +1,11 @@
 """Every operation of the OpenAPI document, exercised with requests schemathesis generates from it.
 
 Each operation gets its own freshly seeded postmortem (with a timeline event, an action item and a
-spare API key), moved to the workflow state in which the operation can succeed. Path parameters
-generated as valid UUIDs are pointed at those resources so requests reach real rows instead of
-404s; malformed ones are sent as generated. Requests carry an admin key unless schemathesis leaves
-it out on purpose.
+spare API key) and tracker integration (the default one, so the item's push is queued as a delivery),
+moved to the state in which the operation can succeed. Path parameters generated as valid UUIDs are
+pointed at those resources so requests reach real rows instead of 404s; malformed ones are sent as
+generated. Requests carry an admin key unless schemathesis leaves it out on purpose. The tracker
+webhook takes no key: generated calls are unsigned, so the seeded integration answers them 401.
 """
 
 import asyncio
@@ -18,6 +19,7 @@ import hypothesis
 import pytest
 import requests
 import schemathesis
+import sqlalchemy as sa
 from fastapi import FastAPI
 from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
@@ -28,6 +30,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlmodel import col
 
 from service.app import create_app
 from service.auth import service as auth_service
@@ -35,6 +38,7 @@ from service.auth.models import ApiKey, Scope
 from service.core.openapi import export_openapi
 from service.db import make_engine, make_session_factories
 from service.migrate import upgrade
+from service.outbox.models import Delivery, DeliveryStatus
 from service.settings import Settings
 from tests.backends import scratch_database
 from tests.factories import SUBMITTABLE_STANDARD, T0
@@ -57,6 +61,13 @@ STEPS_BEFORE = {
     "/complete": ["submit", "approve"],
     "/reopen": ["submit", "approve", "complete"],
 }
+INTEGRATION = {
+    "kind": "github",
+    "settings": {"owner": "acme", "repo": "incidents"},
+    "credentials": {"token": "github_pat_seed"},
+    "webhook_secret": "whsec-seed",
+    "default": True,
+}
 
 
 # Known before the database exists: schemathesis builds some of its cases when tests are collected.
@@ -77,8 +88,9 @@ class AdminKey:
 class Target:
     """The application under test, its admin key, and the resources generated requests point at."""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: FastAPI, database_url: str) -> None:
         self.app = app
+        self.database_url = database_url
         self.headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
         self._operation: str | None = None
         self._ids: dict[str, str] = {}
@@ -102,6 +114,8 @@ class Target:
         # Through the same in-process client as schemathesis, so the app's connection pool serves one event loop.
         with asgi.get_client(self.app) as client:
             client.headers.update(self.headers)
+            name = f"seed-{uuid.uuid4().hex[:12]}"  # integration names are unique; a seed may outlive its operation
+            integration = _created(client.post("/v1/integrations", json=INTEGRATION | {"name": name}))
             postmortem = _created(
                 client.post("/v1/postmortems", json={"title": "Seed", "severity": "P2"} | SUBMITTABLE_STANDARD)
             )
@@ -114,12 +128,24 @@ class Target:
                 )
             )
             key = _created(client.post("/v1/api-keys", json={"name": "spare", "scope": "read"}))
+            deliveries = client.get("/v1/deliveries", params={"action_item_id": item["id"]})
+            assert deliveries.status_code == 200, deliveries.text
+            [delivery] = deliveries.json()["items"]
             for suffix, steps in STEPS_BEFORE.items():
                 if operation_path.endswith(suffix):
                     for step in steps:
                         response = client.post(f"{path}/{step}")
                         assert response.status_code == 200, response.text
-        return {"postmortem_id": postmortem["id"], "event_id": event["id"], "item_id": item["id"], "key_id": key["id"]}
+        if operation_path.endswith("/retry"):
+            asyncio.run(_give_up(self.database_url, delivery["id"]))
+        return {
+            "postmortem_id": postmortem["id"],
+            "event_id": event["id"],
+            "item_id": item["id"],
+            "key_id": key["id"],
+            "integration_id": integration["id"],
+            "delivery_id": delivery["id"],
+        }
 
 
 def _created(response: requests.Response) -> dict[str, Any]:
@@ -147,13 +173,27 @@ async def _store_admin_key(database_url: str) -> None:
         await engine.dispose()
 
 
+async def _give_up(database_url: str, delivery_id: str) -> None:
+    """Make the delivery dead, as the worker leaves one that ran out of attempts, so it can be retried."""
+    engine = make_engine(database_url, pooled=False)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                sa.update(Delivery)
+                .where(col(Delivery.id) == uuid.UUID(delivery_id))
+                .values(status=DeliveryStatus.DEAD, attempts=12, last_error="HTTP 503 from the tracker")
+            )
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture(scope="module")
 def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     with scratch_database(tmp_path_factory.mktemp("schemathesis")) as url:
         upgrade(url)
         app = create_app(Settings(database_url=url))
         asyncio.run(_store_admin_key(url))
-        yield Target(app)
+        yield Target(app, url)
         asgi.shutdown_lifespans()  # closes the app's connections before its database is dropped
 
 

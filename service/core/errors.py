@@ -2,6 +2,7 @@
 
 DomainError
 ├── Unauthorized        401  no or unknown API key
+│   └── SignatureRejected      a webhook whose signature does not verify
 ├── Forbidden           403  the key's scope does not allow the operation
 ├── NotFound            404
 ├── Conflict            409  the resource's state forbids the operation
@@ -38,6 +39,15 @@ class Unauthorized(DomainError):
     status = 401
     slug = "unauthorized"
     title = "Authentication required"
+    challenge: ClassVar[str | None] = "Bearer"  # the WWW-Authenticate scheme to answer with
+
+
+class SignatureRejected(Unauthorized):
+    """A webhook whose signature does not verify; webhooks take no API key, so no Bearer challenge."""
+
+    slug = "invalid-signature"
+    title = "Invalid webhook signature"
+    challenge = None
 
 
 class Forbidden(DomainError):

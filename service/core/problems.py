@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.core.errors import DomainError, FieldError, Location
+from service.core.errors import DomainError, FieldError, Location, Unauthorized
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:postmortems:problem:"
@@ -105,7 +105,8 @@ def _field_error_from_pydantic(error: dict[str, Any]) -> FieldError:
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    challenge = exc.challenge if isinstance(exc, Unauthorized) else None
+    headers = {"WWW-Authenticate": challenge} if challenge else None
     return problem_response(
         request.url.path,
         exc.status,

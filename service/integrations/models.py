@@ -87,7 +87,9 @@ class IntegrationUpdate(InputModel):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"credentials": {"token": "github_pat_11AAROTATED0token0for0docs"}, "push_policy": "on_complete"}]
+            "examples": [
+                {"credentials": {"token": "github_pat_11AAROTATED0token0for0docs"}, "push_policy": "on_complete"}
+            ]
         }
     )
 

@@ -5,11 +5,13 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.action_items.models import ActionItem, SyncStatus
 from service.core.clock import utc_now
 from service.core.errors import Conflict, FieldError, NotFound, Unprocessable
 from service.core.etag import check_if_match
 from service.integrations.models import Integration, IntegrationCreate, IntegrationUpdate
 from service.integrations.secrets import SecretBox
+from service.postmortems.models import Postmortem
 from service.trackers.base import TrackerConfig
 from service.trackers.registry import tracker_for
 
@@ -104,8 +106,21 @@ async def update(
 async def delete(session: AsyncSession, integration: Integration, *, if_match: str | None) -> None:
     """Delete the integration; linked items keep their ticket links but stop syncing."""
     check_if_match(if_match, integration.version)
+    await _unlink(session, integration.id)
     await session.delete(integration)
     await session.flush()
+
+
+async def _unlink(session: AsyncSession, integration_id: uuid.UUID) -> None:
+    """Clear the references to it as an edit (new versions, so ETags change); an unsent push is dropped."""
+    now = utc_now()
+    for model in (ActionItem, Postmortem):
+        statement = select(model).where(col(model.integration_id) == integration_id).with_for_update()
+        for row in (await session.exec(statement)).all():
+            row.integration_id = None
+            row.updated_at = now
+            if isinstance(row, ActionItem) and row.sync_status is SyncStatus.PENDING and row.external_id is None:
+                row.sync_status = None  # its push delivery goes with the integration
 
 
 def tracker_config(box: SecretBox, integration: Integration) -> TrackerConfig:

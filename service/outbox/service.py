@@ -11,6 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -98,12 +99,19 @@ async def retry(session: AsyncSession, delivery: Delivery) -> Delivery:
 async def claim(session: AsyncSession, *, limit: int, lease: timedelta) -> list[uuid.UUID]:
     """Lease up to `limit` due deliveries to the caller and count the attempt."""
     now = utc_now()
+    earlier = aliased(Delivery)
     due = (
         select(Delivery.id)
         .where(
             col(Delivery.status) == DeliveryStatus.PENDING,
             col(Delivery.next_attempt_at) <= now,
             sa.or_(col(Delivery.locked_until).is_(None), col(Delivery.locked_until) < now),
+            # one delivery of an action item at a time, in order: two pushes at once would both create a ticket
+            ~sa.exists().where(
+                col(earlier.action_item_id) == col(Delivery.action_item_id),
+                col(earlier.status) == DeliveryStatus.PENDING,
+                col(earlier.id) < col(Delivery.id),
+            ),
         )
         .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
         .limit(limit)
@@ -113,10 +121,11 @@ async def claim(session: AsyncSession, *, limit: int, lease: timedelta) -> list[
         sa.update(Delivery)
         .where(col(Delivery.id).in_(due.scalar_subquery()))
         .values(locked_until=now + lease, attempts=col(Delivery.attempts) + 1, updated_at=now)
-        .returning(col(Delivery.id))
+        .returning(col(Delivery.id), col(Delivery.next_attempt_at))
     )
     result = await session.exec(statement)
-    return [row[0] for row in result.all()]
+    # RETURNING lists rows in no particular order; work through them oldest due first, as selected
+    return [row[0] for row in sorted(result.all(), key=lambda row: (row[1], row[0]))]
 
 
 def backoff(attempts: int, *, first: float, maximum: float, retry_after: float | None) -> float:

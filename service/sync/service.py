@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.action_items.models import ActionItem, SyncStatus, stamp_completion
 from service.core.clock import utc_now
+from service.core.errors import Conflict, FieldError
 from service.integrations import service as integrations_service
 from service.integrations.models import Integration, PushPolicy
 from service.outbox import service as outbox_service
@@ -37,9 +38,10 @@ def draft(item: ActionItem, postmortem: Postmortem, public_url: str) -> IssueDra
         "",
         f"postmortems-marker: {marker(item)}",
     ]
-    labels = ["postmortem", f"severity-{postmortem.severity.value}"]
+    # `family:value`, so that adapters replace an earlier value of the family (a changed priority)
+    labels = ["postmortem", f"severity:{postmortem.severity.value}"]
     if item.priority is not None:
-        labels.append(f"priority-{item.priority.value}")
+        labels.append(f"priority:{item.priority.value}")
     return IssueDraft(
         marker=marker(item),
         title=item.title,
@@ -91,6 +93,11 @@ async def on_postmortem_completed(session: AsyncSession, postmortem: Postmortem)
 
 async def request_sync(session: AsyncSession, item: ActionItem) -> None:
     """Read the ticket's state now (the reconcile of one item)."""
+    if item.external_id is None or item.integration_id is None:
+        raise Conflict(
+            "the action item has no ticket to sync with yet",
+            [FieldError("external", "the item is not linked to a ticket", "not_linked", "resource")],
+        )
     await outbox_service.enqueue(session, DeliveryKind.SYNC, action_item_id=item.id, integration_id=item.integration_id)
 
 

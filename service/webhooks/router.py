@@ -23,7 +23,7 @@ class WebhookAccepted(BaseModel):
     "/{kind}/{integration_id}",
     status_code=202,
     summary="Receive a tracker webhook",
-    responses=responses(401, 404, 413, 415, 422),
+    responses=responses(401, 404, 409, 413, 415, 422),
 )
 async def receive(
     kind: TrackerKind,

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.core.clock import utc_now
-from service.core.errors import NotFound, Unauthorized
+from service.core.errors import NotFound, SignatureRejected
 from service.integrations import service as integrations_service
 from service.integrations.models import Integration, TrackerKind
 from service.integrations.secrets import SecretBox
@@ -48,11 +48,11 @@ async def receive(
     config = integrations_service.tracker_config(box, integration)
     codec = tracker_for(kind).webhooks
     if not config.webhook_secret:
-        raise Unauthorized("this integration has no webhook secret, so no delivery can be verified")
+        raise SignatureRejected("this integration has no webhook secret, so no delivery can be verified")
     try:
         codec.verify_webhook(headers, body, config.webhook_secret, now)
     except InvalidSignature as exc:
-        raise Unauthorized(f"the webhook signature is invalid: {exc}") from exc
+        raise SignatureRejected(f"the webhook signature is invalid: {exc}") from exc
     event = codec.parse_webhook(headers, body, config)
     return await _record_once(session, integration, event.delivery_id, headers, body)
 

@@ -414,3 +414,14 @@ async def test_patch_and_delete_honour_if_match(client: httpx.AsyncClient) -> No
     assert_problem(await client.delete(item_url(item["id"]), headers={"If-Match": '"1"'}), 412)
     assert (await get_item(client, item["id"]))["owner"] == "@x"
     assert (await client.delete(item_url(item["id"]), headers={"If-Match": '"2"'})).status_code == 204
+
+
+async def test_sync_of_an_item_without_a_ticket_is_a_conflict(client: httpx.AsyncClient) -> None:
+    postmortem = await create_postmortem(client)
+    item = await add_action_item(client, postmortem["id"])
+
+    response = await client.post(f"/v1/action-items/{item['id']}/sync")
+
+    problem = assert_problem(response, 409)
+    assert [error["code"] for error in problem["errors"]] == ["not_linked"]
+    assert (await client.get("/v1/deliveries")).json()["items"] == []

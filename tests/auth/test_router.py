@@ -1,6 +1,13 @@
-"""API keys: every /v1 operation needs one, scopes are ordered read < write < admin, admins manage keys."""
+"""API keys: every /v1 operation needs one, scopes are ordered read < write < admin, admins manage keys.
 
+The one exception is the webhook the trackers call: it is authenticated by the signature on its body.
+"""
+
+import hashlib
+import hmac
+import json
 import secrets
+import time
 import uuid
 from typing import Any
 
@@ -27,13 +34,24 @@ def _v1_operations() -> list[tuple[str, str]]:
     )
 
 
-OPERATIONS = _v1_operations()
-# Beyond key management, the operations only an admin may call.
+WEBHOOK = ("POST", "/v1/webhooks/{kind}/{integration_id}")
+"""Called by the trackers themselves, signed with the integration's webhook secret instead of an API key."""
+OPERATIONS = [operation for operation in _v1_operations() if operation != WEBHOOK]
+# Key management and tracker integrations are for admins only, and so are these operations.
+ADMIN_PREFIXES = ("/v1/api-keys", "/v1/integrations")
 ADMIN_OPERATIONS = {("POST", "/v1/postmortems/{postmortem_id}/reopen")}
+PATH_PARAMETERS = ("postmortem_id", "event_id", "item_id", "key_id", "integration_id", "delivery_id")
+WEBHOOK_SECRET = "whsec-0b4f3c1e9d2a4c7b"
+TRACKER_SETTINGS: dict[str, dict[str, str]] = {
+    "github": {"owner": "acme", "repo": "incidents"},
+    "linear": {"team_id": "team-sre"},
+    "jira": {"project_key": "OPS", "email": "automation@example.com"},
+}
+SIGNATURE_HEADERS = {"github": "X-Hub-Signature-256", "linear": "Linear-Signature", "jira": "X-Hub-Signature"}
 
 
 def required_scope(method: str, path: str) -> Scope:
-    if path.startswith("/v1/api-keys") or (method, path) in ADMIN_OPERATIONS:
+    if path.startswith(ADMIN_PREFIXES) or (method, path) in ADMIN_OPERATIONS:
         return Scope.ADMIN
     return Scope.READ if method == "GET" else Scope.WRITE
 
@@ -77,14 +95,39 @@ def clients(
     return {Scope.READ: reader_client, Scope.WRITE: client, Scope.ADMIN: admin_client}
 
 
+async def connect_tracker(admin_client: httpx.AsyncClient, kind: str = "github", **overrides: Any) -> Any:
+    body = {
+        "kind": kind,
+        "name": f"{kind}-followups",
+        "settings": TRACKER_SETTINGS[kind],
+        "credentials": {"token": f"{kind}-token"},
+        "webhook_secret": WEBHOOK_SECRET,
+    } | overrides
+    if kind == "jira":
+        body.setdefault("base_url", "https://example.atlassian.net")
+    response = await admin_client.post("/v1/integrations", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
 @pytest.fixture
 async def existing_ids(admin_client: httpx.AsyncClient) -> dict[str, str]:
     """Ids of real resources for every path parameter, so scope checks run against rows that exist."""
+    integration = await connect_tracker(admin_client, default=True)
     postmortem = await create_postmortem(admin_client)
     event = await add_event(admin_client, postmortem["id"])
-    item = await add_action_item(admin_client, postmortem["id"])
+    item = await add_action_item(admin_client, postmortem["id"])  # queues its push to the default tracker
     key = await create_key(admin_client, name="spare", scope="read")
-    return {"postmortem_id": postmortem["id"], "event_id": event["id"], "item_id": item["id"], "key_id": key["id"]}
+    deliveries = await admin_client.get("/v1/deliveries", params={"action_item_id": item["id"]})
+    [delivery] = deliveries.json()["items"]
+    return {
+        "postmortem_id": postmortem["id"],
+        "event_id": event["id"],
+        "item_id": item["id"],
+        "key_id": key["id"],
+        "integration_id": integration["id"],
+        "delivery_id": delivery["id"],
+    }
 
 
 @pytest.fixture(params=["missing", "unknown", "not-bearer", "revoked"])
@@ -103,9 +146,11 @@ async def bad_credentials(request: pytest.FixtureRequest, admin_client: httpx.As
 
 def test_every_v1_operation_is_documented_as_needing_a_bearer_key(app: FastAPI) -> None:
     assert ADMIN_OPERATIONS.issubset(OPERATIONS)
+    assert WEBHOOK in _v1_operations()
     for path, operations in app.openapi()["paths"].items():
         for method, operation in operations.items():
-            expected = [{"HTTPBearer": []}] if path.startswith("/v1/") else None
+            keyed = path.startswith("/v1/") and (method.upper(), path) != WEBHOOK
+            expected = [{"HTTPBearer": []}] if keyed else None
             assert operation.get("security") == expected, f"{method.upper()} {path}"
 
 
@@ -114,7 +159,7 @@ async def test_every_operation_refuses_a_request_without_a_valid_key(
     anonymous_client: httpx.AsyncClient, bad_credentials: dict[str, str], method: str, path: str
 ) -> None:
     # Ids of nothing: the answer must be 401, never a 404 that tells what exists.
-    url = path.format_map({name: uuid.uuid4() for name in ("postmortem_id", "event_id", "item_id", "key_id")})
+    url = path.format_map({name: uuid.uuid4() for name in PATH_PARAMETERS})
     response = await anonymous_client.request(method, url, headers=bad_credentials, json=_body(method))
     problem = assert_problem(response, 401)
     assert response.headers["www-authenticate"] == "Bearer"
@@ -271,3 +316,97 @@ async def test_keys_are_stored_hashed(app: FastAPI, admin_client: httpx.AsyncCli
     assert created["id"] in stored
     assert not any(created["key"] in value for values in stored.values() for value in values)
     assert not any(created["key"][len(created["prefix"]) :] in value for value in stored[created["id"]])
+
+
+def webhook_body() -> bytes:
+    """An event no tracker would act on; it carries the send time Linear's signature check requires."""
+    return json.dumps({"action": "noop", "webhookTimestamp": int(time.time() * 1000)}).encode()
+
+
+def signed(kind: str, body: bytes, secret: str = WEBHOOK_SECRET) -> dict[str, str]:
+    """The signature header each tracker sends: HMAC-SHA256 of the raw body, hex (prefixed sha256= but on Linear)."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return {SIGNATURE_HEADERS[kind]: digest if kind == "linear" else f"sha256={digest}"}
+
+
+async def post_webhook(
+    client: httpx.AsyncClient, kind: str, integration_id: str, body: bytes, headers: dict[str, str]
+) -> httpx.Response:
+    headers = {"Content-Type": "application/json"} | headers
+    return await client.post(f"/v1/webhooks/{kind}/{integration_id}", content=body, headers=headers)
+
+
+async def received_webhooks(admin_client: httpx.AsyncClient, integration_id: str) -> list[Any]:
+    deliveries = (await admin_client.get("/v1/deliveries")).json()["items"]
+    return [d for d in deliveries if d["kind"] == "webhook.apply" and d["integration_id"] == integration_id]
+
+
+KINDS = list(SIGNATURE_HEADERS)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_the_webhook_accepts_a_call_signed_with_the_integration_secret(
+    admin_client: httpx.AsyncClient, anonymous_client: httpx.AsyncClient, kind: str
+) -> None:
+    integration = await connect_tracker(admin_client, kind)
+    body = webhook_body()
+
+    response = await post_webhook(anonymous_client, kind, integration["id"], body, signed(kind, body))
+
+    assert response.status_code == 202, response.text
+    assert response.json() == {"accepted": True, "duplicate": False}
+    assert len(await received_webhooks(admin_client, integration["id"])) == 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("credentials", ["missing", "another secret", "another body", "malformed", "api key"])
+async def test_the_webhook_refuses_a_call_without_a_valid_signature(
+    admin_client: httpx.AsyncClient,
+    anonymous_client: httpx.AsyncClient,
+    api_keys: dict[Scope, str],
+    kind: str,
+    credentials: str,
+) -> None:
+    integration = await connect_tracker(admin_client, kind)
+    body = webhook_body()
+    headers = {
+        "missing": {},
+        "another secret": signed(kind, body, "another-secret"),
+        "another body": signed(kind, body + b" "),
+        "malformed": {SIGNATURE_HEADERS[kind]: "sha256=not-hex"},
+        "api key": bearer(api_keys[Scope.ADMIN]),  # a key does not stand in for the signature
+    }[credentials]
+
+    response = await post_webhook(anonymous_client, kind, integration["id"], body, headers)
+
+    problem = assert_problem(response, 401)
+    assert problem["type"].endswith(":invalid-signature")
+    assert "www-authenticate" not in response.headers  # no API key scheme to offer: the signature is the credential
+    assert await received_webhooks(admin_client, integration["id"]) == []
+
+
+async def test_the_webhook_of_an_integration_without_a_secret_is_refused(
+    admin_client: httpx.AsyncClient, anonymous_client: httpx.AsyncClient
+) -> None:
+    integration = await connect_tracker(admin_client, webhook_secret=None)
+    body = webhook_body()
+
+    response = await post_webhook(anonymous_client, "github", integration["id"], body, signed("github", body, ""))
+
+    assert_problem(response, 401)
+    assert await received_webhooks(admin_client, integration["id"]) == []
+
+
+@pytest.mark.parametrize("target", ["unknown id", "another kind"])
+async def test_the_webhook_of_an_unknown_integration_is_not_found(
+    admin_client: httpx.AsyncClient, anonymous_client: httpx.AsyncClient, target: str
+) -> None:
+    integration = await connect_tracker(admin_client, "github")
+    kind, integration_id = ("github", str(uuid.uuid4())) if target == "unknown id" else ("linear", integration["id"])
+    body = webhook_body()
+
+    response = await post_webhook(anonymous_client, kind, integration_id, body, signed(kind, body))
+
+    problem = assert_problem(response, 404)
+    assert problem["type"].endswith(":not-found")
+    assert await received_webhooks(admin_client, integration["id"]) == []

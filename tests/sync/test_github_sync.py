@@ -14,6 +14,7 @@ from service.settings import Settings
 from tests.factories import add_action_item, create_postmortem
 from tests.fakes.github import TOKEN, FakeGitHub
 from tests.fakes.server import Fault
+from tests.sync.helpers import drain, item_of
 
 SECRET = "webhook-secret-for-tests"
 
@@ -40,26 +41,6 @@ async def worker(app: FastAPI, database_url: str) -> AsyncIterator[Worker]:
         yield worker
 
 
-async def drain(worker: Worker, *, seconds: float = 10.0) -> None:
-    """Run the worker until no delivery is due or waiting for a retry (bounded)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while loop.time() < deadline:
-        await worker.run_until_idle()
-        async with worker.context.sessions() as session:
-            from sqlmodel import col, select
-
-            from service.outbox.models import Delivery, DeliveryStatus
-
-            waiting = (
-                await session.exec(select(Delivery.id).where(col(Delivery.status) == DeliveryStatus.PENDING))
-            ).first()
-        if waiting is None:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("deliveries still pending after the deadline")
-
-
 async def connect(admin_client: httpx.AsyncClient, fake: FakeGitHub, **overrides: Any) -> dict[str, Any]:
     body = {
         "kind": "github",
@@ -72,12 +53,6 @@ async def connect(admin_client: httpx.AsyncClient, fake: FakeGitHub, **overrides
     } | overrides
     response = await admin_client.post("/v1/integrations", json=body)
     assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
-async def item_of(client: httpx.AsyncClient, item_id: str) -> dict[str, Any]:
-    response = await client.get(f"/v1/action-items/{item_id}")
-    assert response.status_code == 200
     return dict(response.json())
 
 
@@ -101,7 +76,7 @@ async def test_a_new_item_becomes_exactly_one_issue_with_a_link_back(
     issue = fake.issues[issue_number(item)]
     assert issue["title"] == "Add a canary stage"
     assert f"/v1/postmortems/{postmortem['id']}" in issue["body"]
-    assert {"severity-P1", "priority:P0"} <= set(fake.label_names(issue["number"]))
+    assert {"severity:P1", "priority:P0"} <= set(fake.label_names(issue["number"]))
     assert item["external"]["tracker"] == "github"
     assert item["external"]["key"] == f"#{issue['number']}"
     assert item["external"]["state"] == "open"

@@ -1,0 +1,130 @@
+"""A worker killed after the tracker created the ticket but before the link was saved: still exactly one ticket.
+
+The worker runs as a real `postmortems worker` process against the test database and is killed with
+SIGKILL while GitHub has created the issue but not yet answered; a fresh worker takes the delivery over
+once the lease ran out.
+"""
+
+import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tests.factories import add_action_item, create_postmortem
+from tests.fakes.github import TOKEN, FakeGitHub
+from tests.sync.helpers import SECRET, connect, deliveries, drain, item_of, post_webhook, quick_worker, wait_until
+
+WORKER = Path(sys.executable).with_name("postmortems")
+
+
+class SlowToAnswerGitHub(FakeGitHub):
+    """GitHub that creates each issue at once but holds the answer until `release` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    async def _create_issue(self, request: Request) -> Response:
+        response = await super()._create_issue(request)
+        await asyncio.to_thread(self.release.wait, 60)
+        return response
+
+
+@pytest.fixture
+def github() -> Iterator[SlowToAnswerGitHub]:
+    fake = SlowToAnswerGitHub()
+    with fake:
+        try:
+            yield fake
+        finally:
+            fake.release.set()
+    assert fake.violations == []
+
+
+async def start_worker(database_url: str, log: Path) -> asyncio.subprocess.Process:
+    """`postmortems worker` on the test database: short lease, quick polling, everything logged."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("POSTMORTEMS_")}
+    environment |= {
+        "POSTMORTEMS_DATABASE_URL": database_url,
+        "POSTMORTEMS_OUTBOX_LEASE_SECONDS": "1",
+        "POSTMORTEMS_WORKER_POLL_SECONDS": "0.05",
+        "POSTMORTEMS_LOG_LEVEL": "DEBUG",
+    }
+    with log.open("wb") as output:
+        return await asyncio.create_subprocess_exec(
+            str(WORKER), "worker", stdout=output, stderr=subprocess.STDOUT, env=environment
+        )
+
+
+async def test_a_worker_killed_before_saving_the_link_leaves_exactly_one_issue(
+    client: httpx.AsyncClient,
+    admin_client: httpx.AsyncClient,
+    anonymous_client: httpx.AsyncClient,
+    github: SlowToAnswerGitHub,
+    app: FastAPI,
+    database_url: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    integration = await connect(
+        admin_client,
+        {
+            "kind": "github",
+            "name": "followups",
+            "base_url": github.base_url,
+            "settings": {"owner": github.owner, "repo": github.repo},
+            "credentials": {"token": TOKEN},
+        },
+    )
+    # A webhook first, so the worker process also handles the webhook secret before it dies.
+    headers, body = github.issue_delivery(4242, "reopened", SECRET)
+    assert (await post_webhook(anonymous_client, "github", integration, headers, body)).status_code == 202
+    postmortem = await create_postmortem(client)
+    created = await add_action_item(client, postmortem["id"])
+    log = tmp_path / "worker.log"
+
+    process = await start_worker(database_url, log)
+    try:
+        await wait_until(lambda: bool(github.issues) or process.returncode is not None, what="the issue's creation")
+        assert process.returncode is None, log.read_text()
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGKILL)
+        await process.wait()
+    github.release.set()
+
+    assert process.returncode == -signal.SIGKILL
+    assert len(github.issues) == 1
+    unsaved = await item_of(client, created["id"])
+    assert (unsaved["sync_status"], unsaved["external"]) == ("pending", None)
+
+    caplog.set_level(logging.DEBUG)
+    async with quick_worker(app, database_url) as worker:
+        await drain(worker)
+
+    assert len(github.issues) == 1
+    assert sum(r.method == "POST" and r.path.endswith("/issues") for r in github.requests) == 1
+    item = await item_of(client, created["id"])
+    assert item["sync_status"] == "synced"
+    assert item["external"]["id"] == str(next(iter(github.issues)))
+    assert sorted((d["kind"], d["status"], d["attempts"]) for d in await deliveries(client)) == [
+        ("tracker.push", "done", 2),
+        ("webhook.apply", "done", 1),
+    ]
+    output = log.read_text()
+    assert "outbox worker started" in output
+    assert "webhook.apply attempt 1: done" in output
+    for secret in (TOKEN, SECRET):
+        assert secret not in output
+        assert secret not in caplog.text
