@@ -27,7 +27,7 @@ class Fault:
 
     status: int | None = None  # answer this status
     headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # wait this long first (a client timeout shorter than this sees a timeout)
+    delay: float = 0.0  # wait this long before answering (a client timeout shorter than this sees a timeout)
     drop: bool = False  # start the response, then drop the connection
     after: bool = False  # do the real work first, then fail (the tracker acted but the caller never heard)
     path_contains: str = ""  # only for requests whose path contains this
@@ -125,10 +125,10 @@ class FakeTracker:
             if fault is None:
                 await app(scope, replay, send)
                 return
-            if fault.delay:
-                await asyncio.sleep(fault.delay)
             if fault.after:
                 await app(scope, replay, _discard)
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
             if fault.drop:
                 await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]})
                 raise _Dropped("connection dropped by fault injection")
