@@ -50,22 +50,31 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from service.app import create_app
+def _schema_ready(database_url: str) -> bool:
+    """SQLite is migrated on the spot (zero set-up); a PostgreSQL schema behind head is refused, with advice."""
     from service.db import is_sqlite
     from service.migrate import pending_revision, upgrade
-    from service.outbox.runner import worker_enabled_in_serve
 
-    settings = get_settings()
-    if is_sqlite(settings.database_url):
-        upgrade(settings.database_url)
-    elif (behind := pending_revision(settings.database_url)) is not None:
+    if is_sqlite(database_url):
+        upgrade(database_url)
+        return True
+    if (behind := pending_revision(database_url)) is not None:
         print(
             f"the database schema is at {behind}, behind this version of the service: run `postmortems migrate` first",
             file=sys.stderr,
         )
+        return False
+    return True
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.app import create_app
+    from service.outbox.runner import worker_enabled_in_serve
+
+    settings = get_settings()
+    if not _schema_ready(settings.database_url):
         return 1
     app = create_app(settings, run_worker=worker_enabled_in_serve(settings))
     uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower())
@@ -82,6 +91,9 @@ def _migrate(_: argparse.Namespace) -> int:
 def _apikey_create(args: argparse.Namespace) -> int:
     from service.auth import service as auth_service
     from service.db import make_engine, make_session_factories
+
+    if not _schema_ready(get_settings().database_url):
+        return 1
 
     async def create() -> str:
         engine = make_engine(get_settings().database_url, pooled=False)
@@ -106,6 +118,8 @@ def _worker(args: argparse.Namespace) -> int:
     from service.outbox.runner import worker_context
 
     settings = get_settings()
+    if not _schema_ready(settings.database_url):
+        return 1
 
     async def run() -> None:
         engine = make_engine(settings.database_url)

@@ -6,7 +6,9 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.policy.enums import ReasonCode
 from service.postmortems.enums import Severity
+from service.review.models import Rule
 
 
 class Settings(BaseSettings):
@@ -43,8 +45,29 @@ class Settings(BaseSettings):
         default=3600.0, description="Poll a linked ticket whose state was not confirmed for this long."
     )
     tracker_timeout_seconds: Annotated[float, Field(gt=0)] = 15.0
+    review_blocking_rules: list[Rule] = Field(
+        default_factory=lambda: [Rule.BLAME_LANGUAGE, Rule.HUMAN_ERROR_ROOT_CAUSE],
+        description='Review rules whose `error` findings block `complete`, e.g. ["blame-language"]; [] blocks none.',
+    )
     public_url: str = Field(
         default="http://127.0.0.1:8000", description="This service's URL as people reach it, for links in tickets."
+    )
+    policy_severities: set[Severity] = Field(
+        default_factory=lambda: {Severity.P1, Severity.P2},
+        description="Incidents of these severities always owe a postmortem.",
+    )
+    policy_max_duration_minutes: Annotated[int, Field(ge=0)] = Field(
+        default=30, description="An incident that lasted longer than this owes a postmortem."
+    )
+    policy_repeat_window_days: Annotated[int, Field(ge=1)] = Field(
+        default=90, description="An earlier postmortem with the same failure mode within this window makes a repeat."
+    )
+    policy_rules: set[ReasonCode] = Field(
+        default_factory=lambda: set(ReasonCode), description="The rules of the postmortem policy in force."
+    )
+    policy_standard_reasons: set[ReasonCode] = Field(
+        default_factory=lambda: {ReasonCode.DATA_LOSS, ReasonCode.SECURITY},
+        description="Reasons that call for the standard template even for a P3 incident.",
     )
 
     @field_validator("required_approvals")

@@ -1,12 +1,13 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from service.auth import service as auth_service
 from service.auth.dependencies import AdminAccess, PrincipalCacheDep
 from service.auth.models import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from service.core.http import responses
+from service.core.pagination import Page, PageParams
 from service.dependencies import SessionDep
 
 router = APIRouter(prefix="/api-keys", tags=["api-keys"])
@@ -21,10 +22,11 @@ async def create(_: AdminAccess, key_in: ApiKeyCreate, session: SessionDep, resp
     return ApiKeyCreated.model_validate(ApiKeyRead.model_validate(api_key).model_dump() | {"key": plaintext})
 
 
-@router.get("", name="list", summary="List API keys", responses=responses(401, 403))
-async def list_keys(_: AdminAccess, session: SessionDep) -> list[ApiKeyRead]:
+@router.get("", name="list", summary="List API keys", responses=responses(401, 403, 422))
+async def list_keys(_: AdminAccess, page: Annotated[PageParams, Query()], session: SessionDep) -> Page[ApiKeyRead]:
     """Every key, including revoked ones; the keys themselves are never shown."""
-    return [ApiKeyRead.model_validate(key) for key in await auth_service.list_keys(session)]
+    keys, next_cursor = await auth_service.list_page(session, page)
+    return Page(items=[ApiKeyRead.model_validate(key) for key in keys], next_cursor=next_cursor)
 
 
 @router.delete("/{key_id}", status_code=204, summary="Revoke an API key", responses=responses(401, 403, 404, 422))

@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.auth.models import ApiKey, Principal, Scope
 from service.core.clock import utc_now
 from service.core.errors import NotFound, Unauthorized
+from service.core.pagination import PageParams, page_by_id
 
 KEY_PREFIX = "pm_"
 
@@ -34,8 +35,8 @@ async def authenticate(session: AsyncSession, key_hash: str) -> Principal:
     return Principal(key_id=api_key.id, name=api_key.name, scope=api_key.scope)
 
 
-async def list_keys(session: AsyncSession) -> list[ApiKey]:
-    return list((await session.exec(select(ApiKey).order_by(col(ApiKey.id)))).all())
+async def list_page(session: AsyncSession, page: PageParams) -> tuple[list[ApiKey], str | None]:
+    return await page_by_id(session, select(ApiKey), col(ApiKey.id), page)
 
 
 async def revoke(session: AsyncSession, key_id: uuid.UUID) -> None:

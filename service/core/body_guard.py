@@ -21,9 +21,10 @@ class _BodyTooLarge(HTTPException):
 
 
 class BodyGuardMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, raw_body_prefix: str = "/v1/webhooks/") -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.raw_body_prefix = raw_body_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
@@ -36,7 +37,8 @@ class BodyGuardMiddleware:
             await self._too_large(path)(scope, receive, send)
             return
         has_body = (declared_length.isdigit() and int(declared_length) > 0) or ("transfer-encoding" in headers)
-        if has_body and not is_json_media_type(headers.get("content-type", "")):
+        signed_raw_body = path.startswith(self.raw_body_prefix)  # verified as bytes before anything is parsed
+        if has_body and not signed_raw_body and not is_json_media_type(headers.get("content-type", "")):
             response = problem_response(
                 path,
                 415,

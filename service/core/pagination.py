@@ -3,6 +3,7 @@
 import base64
 import binascii
 import json
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeAlias, TypeVar, Unpack, cast
@@ -114,3 +115,18 @@ def _after(order_by: Sequence[Mapped[Any]], key: list[Any], descending: bool) ->
 
 def _cursor_value(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+async def page_by_id(
+    session: AsyncSession, statement: AnySelect, id_column: Mapped[Any], page: PageParams, *, descending: bool = False
+) -> tuple[list[Any], str | None]:
+    """A page in id order: ids are UUIDv7, so this is creation order."""
+    return await keyset_page(
+        session,
+        statement,
+        order_by=[id_column],
+        parsers=[uuid.UUID],
+        limit=page.limit,
+        cursor=page.cursor,
+        descending=descending,
+    )

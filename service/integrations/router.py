@@ -1,11 +1,12 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from service.auth.dependencies import AdminAccess
 from service.core.etag import IfMatchHeader
 from service.core.http import responses, set_created, set_etag
+from service.core.pagination import Page, PageParams
 from service.dependencies import SessionDep
 from service.integrations import service as integrations_service
 from service.integrations.models import Integration, IntegrationCreate, IntegrationRead, IntegrationUpdate
@@ -40,10 +41,13 @@ async def create(
     return IntegrationRead.model_validate(integration)
 
 
-@router.get("", name="list", summary="List integrations", responses=responses(401, 403))
-async def list_integrations(_: AdminAccess, session: SessionDep) -> list[IntegrationRead]:
+@router.get("", name="list", summary="List integrations", responses=responses(401, 403, 422))
+async def list_integrations(
+    _: AdminAccess, page: Annotated[PageParams, Query()], session: SessionDep
+) -> Page[IntegrationRead]:
     """Every connected tracker; secrets are never shown."""
-    return [IntegrationRead.model_validate(i) for i in await integrations_service.list_all(session)]
+    integrations, next_cursor = await integrations_service.list_page(session, page)
+    return Page(items=[IntegrationRead.model_validate(i) for i in integrations], next_cursor=next_cursor)
 
 
 @router.get("/{integration_id}", summary="Get an integration", responses=responses(401, 403, 404, 422, etag=True))

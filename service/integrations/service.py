@@ -9,6 +9,7 @@ from service.action_items.models import ActionItem, SyncStatus
 from service.core.clock import utc_now
 from service.core.errors import Conflict, FieldError, NotFound, Unprocessable
 from service.core.etag import check_if_match
+from service.core.pagination import PageParams, page_by_id
 from service.integrations.models import Integration, IntegrationCreate, IntegrationUpdate
 from service.integrations.secrets import SecretBox
 from service.postmortems.models import Postmortem
@@ -62,8 +63,8 @@ async def ensure_exists(session: AsyncSession, integration_id: uuid.UUID | None)
         )
 
 
-async def list_all(session: AsyncSession) -> list[Integration]:
-    return list((await session.exec(select(Integration).order_by(col(Integration.id)))).all())
+async def list_page(session: AsyncSession, page: PageParams) -> tuple[list[Integration], str | None]:
+    return await page_by_id(session, select(Integration), col(Integration.id), page)
 
 
 async def default(session: AsyncSession) -> Integration | None:

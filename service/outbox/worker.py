@@ -70,20 +70,24 @@ class Worker:
         stale_before = utc_now() - timedelta(seconds=self.settings.reconcile_after_seconds)
         async with self.context.sessions() as session:
             statement = (
-                select(ActionItem)
+                select(ActionItem.id, ActionItem.integration_id)
                 .where(
                     col(ActionItem.external_id).is_not(None),
                     col(ActionItem.integration_id).is_not(None),
                     col(ActionItem.external_synced_at) < stale_before,
                 )
                 .limit(100)
+                .with_for_update(skip_locked=True)  # another worker polling at the same time takes others
             )
-            items = list((await session.exec(statement)).all())
-            for item in items:
-                await sync_service.request_sync(session, item)
-                item.external_synced_at = utc_now()  # not again until the next period, whatever the answer
+            stale = list((await session.exec(statement)).all())
+            for item_id, integration_id in stale:
+                await outbox_service.enqueue(
+                    session, DeliveryKind.SYNC, action_item_id=item_id, integration_id=integration_id
+                )
+            # Not again until the next period, whatever the answer; bookkeeping, so no new item version.
+            await sync_service.confirm(session, [item_id for item_id, _ in stale])
             await session.commit()
-        return len(items)
+        return len(stale)
 
     async def _process(self, delivery_id: object) -> None:
         started_at = utc_now()

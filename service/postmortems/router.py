@@ -7,7 +7,7 @@ from service.auth.dependencies import AdminAccess, ReadAccess, WriteAccess
 from service.auth.models import Principal
 from service.core.etag import IfMatchHeader
 from service.core.http import SettingsDep, responses, set_created, set_etag
-from service.core.pagination import Page
+from service.core.pagination import Page, PageParams
 from service.dependencies import SessionDep
 from service.postmortems import service as postmortems_service
 from service.postmortems import workflow
@@ -110,7 +110,13 @@ async def _transition(
     comment: str | None = None,
 ) -> PostmortemRead:
     postmortem = await workflow.apply(
-        session, postmortem, action, principal, required_approvals=settings.required_approvals, comment=comment
+        session,
+        postmortem,
+        action,
+        principal,
+        required_approvals=settings.required_approvals,
+        blocking_rules=settings.review_blocking_rules,
+        comment=comment,
     )
     set_etag(response, postmortem.version)
     return await postmortems_service.to_read(session, postmortem)
@@ -170,10 +176,13 @@ async def reopen(
 @router.get("/{postmortem_id}/readiness", summary="Check readiness", responses=responses(*AUTH_ERRORS, 404, 422))
 async def readiness(_: ReadAccess, postmortem: PostmortemDep, session: SessionDep, settings: SettingsDep) -> Readiness:
     """What the next workflow step still needs, without taking it."""
-    return await workflow.readiness(session, postmortem, settings.required_approvals)
+    return await workflow.readiness(session, postmortem, settings.required_approvals, settings.review_blocking_rules)
 
 
 @router.get("/{postmortem_id}/history", summary="Workflow history", responses=responses(*AUTH_ERRORS, 404, 422))
-async def history(_: ReadAccess, postmortem: PostmortemDep, session: SessionDep) -> list[TransitionRead]:
+async def history(
+    _: ReadAccess, page: Annotated[PageParams, Query()], postmortem: PostmortemDep, session: SessionDep
+) -> Page[TransitionRead]:
     """Every workflow step taken, oldest first, with who took it and when."""
-    return [TransitionRead.model_validate(t) for t in await workflow.history(session, postmortem)]
+    transitions, next_cursor = await workflow.history(session, postmortem, page)
+    return Page(items=[TransitionRead.model_validate(t) for t in transitions], next_cursor=next_cursor)

@@ -106,7 +106,7 @@ def touch(postmortem: Postmortem) -> None:
 async def _validate(session: AsyncSession, postmortem: Postmortem) -> None:
     errors = _timestamp_order_errors(postmortem) + await _related_id_errors(session, postmortem)
     if errors:
-        raise Unprocessable(f"{len(errors)} field(s) are invalid", errors)
+        raise Unprocessable(f"{len(errors)} field{' is' if len(errors) == 1 else 's are'} invalid", errors)
     await integrations_service.ensure_exists(session, postmortem.integration_id)
 
 

@@ -9,7 +9,7 @@
 A refused step raises Conflict listing every unmet requirement, not just the first.
 """
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from enum import StrEnum
 
 from sqlmodel import col, select
@@ -19,9 +19,12 @@ from service.action_items import service as action_items_service
 from service.auth.models import Principal
 from service.core.clock import utc_now
 from service.core.errors import Conflict, FieldError
+from service.core.pagination import PageParams, page_by_id
 from service.core.problems import field_error_body
 from service.postmortems.enums import Severity, Status, Template
 from service.postmortems.models import Impact, Postmortem, Readiness, Transition
+from service.review import service as review_service
+from service.review.models import Rule
 from service.sync import service as sync_service
 from service.timeline import service as timeline_service
 
@@ -46,6 +49,9 @@ NEXT_ACTION: dict[Status, Action | None] = {
     Status.IN_REVIEW: Action.COMPLETE,
     Status.COMPLETE: None,
 }
+
+
+FIELD_NOUNS = {"owner": "an owner", "priority": "a priority", "due_date": "a due date"}
 
 
 def _required(field: str, message: str) -> FieldError:
@@ -75,8 +81,12 @@ async def submission_errors(session: AsyncSession, postmortem: Postmortem) -> li
 
 
 async def completion_errors(
-    session: AsyncSession, postmortem: Postmortem, required_approvals: Mapping[Severity, int]
+    session: AsyncSession,
+    postmortem: Postmortem,
+    required_approvals: Mapping[Severity, int],
+    blocking_rules: Collection[Rule] = (),
 ) -> list[FieldError]:
+    """The submission requirements, approvals, action item details, and no `error` finding of `blocking_rules`."""
     errors = await submission_errors(session, postmortem)
     needed = required_approvals[postmortem.severity]
     approvals = len(postmortem.approvals)
@@ -88,13 +98,19 @@ async def completion_errors(
         for field in ("owner", "priority", "due_date"):
             if getattr(item, field) is None:
                 errors.append(
-                    _required(f"action_items[{item.id}].{field}", f"action item {item.title!r} needs a {field}")
+                    _required(
+                        f"action_items[{item.id}].{field}", f"action item {item.title!r} needs {FIELD_NOUNS[field]}"
+                    )
                 )
+    errors += await review_service.blocking_errors(session, postmortem, blocking_rules)
     return errors
 
 
 async def readiness(
-    session: AsyncSession, postmortem: Postmortem, required_approvals: Mapping[Severity, int]
+    session: AsyncSession,
+    postmortem: Postmortem,
+    required_approvals: Mapping[Severity, int],
+    blocking_rules: Collection[Rule] = (),
 ) -> Readiness:
     """The checklist of the next forward step, without taking it."""
     action = NEXT_ACTION[postmortem.status]
@@ -102,7 +118,7 @@ async def readiness(
     if action is Action.SUBMIT:
         errors = await submission_errors(session, postmortem)
     elif action is Action.COMPLETE:
-        errors = await completion_errors(session, postmortem, required_approvals)
+        errors = await completion_errors(session, postmortem, required_approvals, blocking_rules)
     return Readiness.model_validate(
         {
             "status": postmortem.status,
@@ -120,6 +136,7 @@ async def apply(
     principal: Principal,
     *,
     required_approvals: Mapping[Severity, int],
+    blocking_rules: Collection[Rule] = (),
     comment: str | None = None,
 ) -> Postmortem:
     source, target = TRANSITIONS[action]
@@ -131,7 +148,8 @@ async def apply(
     if action is Action.SUBMIT:
         await _refuse_if_unmet(action, await submission_errors(session, postmortem))
     elif action is Action.COMPLETE:
-        await _refuse_if_unmet(action, await completion_errors(session, postmortem, required_approvals))
+        errors = await completion_errors(session, postmortem, required_approvals, blocking_rules)
+        await _refuse_if_unmet(action, errors)
     elif action is Action.APPROVE:
         _record_approval(postmortem, principal)
     elif action is Action.REQUEST_CHANGES:
@@ -178,6 +196,9 @@ def _record_approval(postmortem: Postmortem, principal: Principal) -> None:
     postmortem.approvals = [*postmortem.approvals, approval]
 
 
-async def history(session: AsyncSession, postmortem: Postmortem) -> list[Transition]:
-    statement = select(Transition).where(col(Transition.postmortem_id) == postmortem.id).order_by(col(Transition.id))
-    return list((await session.exec(statement)).all())
+async def history(
+    session: AsyncSession, postmortem: Postmortem, page: PageParams
+) -> tuple[list[Transition], str | None]:
+    """Oldest first."""
+    statement = select(Transition).where(col(Transition.postmortem_id) == postmortem.id)
+    return await page_by_id(session, statement, col(Transition.id), page)

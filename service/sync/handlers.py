@@ -106,7 +106,8 @@ async def _apply(context: Context, item_id: uuid.UUID | None, remote: RemoteIssu
     async with context.sessions() as session:
         item = await session.get(ActionItem, item_id, with_for_update=True) if item_id else None
         if item is not None:
-            sync_service.apply_remote(item, remote)
+            if not sync_service.apply_remote(item, remote):
+                await sync_service.confirm(session, [item.id])
             await session.commit()
 
 

@@ -5,6 +5,10 @@ Changes enqueue deliveries in the transaction that makes them (`on_item_created`
 tracker said (`save_link`, `apply_remote`). A status that came from the tracker is not pushed back.
 """
 
+import uuid
+from collections.abc import Sequence
+
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -122,27 +126,43 @@ def save_link(item: ActionItem, kind: str, remote: RemoteIssue) -> None:
     item.updated_at = utc_now()
 
 
-def apply_remote(item: ActionItem, remote: RemoteIssue | None) -> None:
+def apply_remote(item: ActionItem, remote: RemoteIssue | None) -> bool:
     """Take a change of the ticket's state: its status when it maps to one, else count it as unmapped.
 
     Only a status that differs from the one last seen on the ticket is taken, so an echo of our own
     push (or a tracker that cannot express a status exactly) never overrides a newer local change.
+    False when the ticket says nothing new: then only its confirmation time is due (see `confirm`),
+    which is bookkeeping, not a change of the item, so its version and ETag stay.
     """
+    if remote is None and item.external_state == "deleted":
+        return False
+    if remote is not None and remote.status is not None:
+        seen = (item.external_state, item.external_key, item.external_url, item.external_status)
+        if (remote.state, remote.key, remote.url, remote.status) == seen:
+            return False
     now = utc_now()
     item.external_synced_at = now
     item.updated_at = now
     if remote is None:
         item.external_state = "deleted"
-        return
+        return True
     item.external_state = remote.state
     item.external_key, item.external_url = remote.key, remote.url
     if remote.status is None:
         item.external_unmapped += 1
-        return
+        return True
     if remote.status is not item.external_status and remote.status is not item.status:
         item.status = remote.status
         stamp_completion(item)
     item.external_status = remote.status
+    return True
+
+
+async def confirm(session: AsyncSession, item_ids: Sequence[uuid.UUID]) -> None:
+    """Record that the tracker confirmed these links now, without a new version of the items."""
+    if item_ids:
+        statement = sa.update(ActionItem).where(col(ActionItem.id).in_(item_ids)).values(external_synced_at=utc_now())
+        await session.exec(statement)
 
 
 def mark_failed(item: ActionItem, error: str) -> None:

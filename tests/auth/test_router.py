@@ -40,6 +40,8 @@ OPERATIONS = [operation for operation in _v1_operations() if operation != WEBHOO
 # Key management and tracker integrations are for admins only, and so are these operations.
 ADMIN_PREFIXES = ("/v1/api-keys", "/v1/integrations")
 ADMIN_OPERATIONS = {("POST", "/v1/postmortems/{postmortem_id}/reopen")}
+# POSTs that change nothing, so that any key may make them.
+READ_OPERATIONS = {("POST", "/v1/policy/evaluate")}
 PATH_PARAMETERS = ("postmortem_id", "event_id", "item_id", "key_id", "integration_id", "delivery_id")
 WEBHOOK_SECRET = "whsec-0b4f3c1e9d2a4c7b"
 TRACKER_SETTINGS: dict[str, dict[str, str]] = {
@@ -53,7 +55,7 @@ SIGNATURE_HEADERS = {"github": "X-Hub-Signature-256", "linear": "Linear-Signatur
 def required_scope(method: str, path: str) -> Scope:
     if path.startswith(ADMIN_PREFIXES) or (method, path) in ADMIN_OPERATIONS:
         return Scope.ADMIN
-    return Scope.READ if method == "GET" else Scope.WRITE
+    return Scope.READ if method == "GET" or (method, path) in READ_OPERATIONS else Scope.WRITE
 
 
 def _label(method: str, path: str, scope: Scope | None = None) -> str:
@@ -146,6 +148,7 @@ async def bad_credentials(request: pytest.FixtureRequest, admin_client: httpx.As
 
 def test_every_v1_operation_is_documented_as_needing_a_bearer_key(app: FastAPI) -> None:
     assert ADMIN_OPERATIONS.issubset(OPERATIONS)
+    assert READ_OPERATIONS.issubset(OPERATIONS)
     assert WEBHOOK in _v1_operations()
     for path, operations in app.openapi()["paths"].items():
         for method, operation in operations.items():
@@ -206,8 +209,8 @@ async def test_admin_creates_a_key_that_is_shown_once(admin_client: httpx.AsyncC
     listed = await admin_client.get("/v1/api-keys")
     assert listed.status_code == 200
     assert created["key"] not in listed.text
-    assert all("key" not in entry for entry in listed.json())
-    assert [entry for entry in listed.json() if entry["id"] == created["id"]] == [
+    assert all("key" not in entry for entry in listed.json()["items"])
+    assert [entry for entry in listed.json()["items"] if entry["id"] == created["id"]] == [
         {name: value for name, value in created.items() if name != "key"}
     ]
 
@@ -215,7 +218,7 @@ async def test_admin_creates_a_key_that_is_shown_once(admin_client: httpx.AsyncC
 async def test_keys_are_listed_with_their_scopes(admin_client: httpx.AsyncClient) -> None:
     listed = await admin_client.get("/v1/api-keys")
     assert listed.status_code == 200
-    assert {(entry["name"], entry["scope"]) for entry in listed.json()} == {
+    assert {(entry["name"], entry["scope"]) for entry in listed.json()["items"]} == {
         ("reader", "read"),
         ("writer", "write"),
         ("admin", "admin"),
@@ -266,16 +269,16 @@ async def test_a_revoked_key_is_refused_and_listed_as_revoked(
     refused = await anonymous_client.get("/v1/postmortems", headers=bearer(created["key"]))
     assert refused.status_code == 401
     assert refused.headers["www-authenticate"] == "Bearer"
-    listed = {entry["id"]: entry for entry in (await admin_client.get("/v1/api-keys")).json()}
+    listed = {entry["id"]: entry for entry in (await admin_client.get("/v1/api-keys")).json()["items"]}
     assert listed[created["id"]]["revoked_at"] is not None
 
 
 async def test_revoking_a_revoked_key_again_changes_nothing(admin_client: httpx.AsyncClient) -> None:
     created = await create_key(admin_client)
     assert (await admin_client.delete(f"/v1/api-keys/{created['id']}")).status_code == 204
-    first = {entry["id"]: entry for entry in (await admin_client.get("/v1/api-keys")).json()}[created["id"]]
+    first = {entry["id"]: entry for entry in (await admin_client.get("/v1/api-keys")).json()["items"]}[created["id"]]
     assert (await admin_client.delete(f"/v1/api-keys/{created['id']}")).status_code == 204
-    again = {entry["id"]: entry for entry in (await admin_client.get("/v1/api-keys")).json()}[created["id"]]
+    again = {entry["id"]: entry for entry in (await admin_client.get("/v1/api-keys")).json()["items"]}[created["id"]]
     assert again == first
 
 
@@ -284,7 +287,7 @@ async def test_revoking_an_unknown_key_is_not_found(admin_client: httpx.AsyncCli
 
 
 async def test_an_admin_may_revoke_its_own_key(admin_client: httpx.AsyncClient) -> None:
-    own = next(entry for entry in (await admin_client.get("/v1/api-keys")).json() if entry["name"] == "admin")
+    own = next(entry for entry in (await admin_client.get("/v1/api-keys")).json()["items"] if entry["name"] == "admin")
     assert (await admin_client.delete(f"/v1/api-keys/{own['id']}")).status_code == 204
     assert (await admin_client.get("/v1/api-keys")).status_code == 401
 
@@ -305,7 +308,7 @@ async def test_an_invalid_key_request_is_rejected(
 ) -> None:
     errors = problem_errors(await admin_client.post("/v1/api-keys", json=body), 422)
     assert [(error["field"], error["code"]) for error in errors] == [(field, code)]
-    assert len((await admin_client.get("/v1/api-keys")).json()) == len(Scope)
+    assert len((await admin_client.get("/v1/api-keys")).json()["items"]) == len(Scope)
 
 
 async def test_keys_are_stored_hashed(app: FastAPI, admin_client: httpx.AsyncClient) -> None:

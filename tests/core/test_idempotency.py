@@ -169,7 +169,7 @@ async def test_a_refused_transition_can_be_retried_with_the_same_key(client: htt
     assert submitted.json()["status"] == "in_review"
     assert_replay_of(replay, submitted)
     history = await client.get(f"/v1/postmortems/{postmortem['id']}/history")
-    assert [step["action"] for step in history.json()] == ["submit"]
+    assert [step["action"] for step in history.json()["items"]] == ["submit"]
 
 
 @pytest.mark.parametrize("length", [1, 255])

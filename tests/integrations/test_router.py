@@ -116,7 +116,7 @@ async def test_crud_round_trip(admin_client: httpx.AsyncClient, kind: str) -> No
     assert fetched.status_code == 200
     assert fetched.json() == created
     assert fetched.headers["etag"] == response.headers["etag"]
-    assert (await admin_client.get("/v1/integrations")).json() == [created]
+    assert (await admin_client.get("/v1/integrations")).json()["items"] == [created]
 
     changes = {"name": f"{kind}-renamed", "push_policy": "on_complete", "status_map": {"blocked": "in_progress"}}
     patched = await admin_client.patch(url(created), json=changes)
@@ -134,12 +134,12 @@ async def test_crud_round_trip(admin_client: httpx.AsyncClient, kind: str) -> No
     assert deleted.status_code == 204
     assert deleted.content == b""
     assert_problem(await admin_client.get(url(created)), 404)
-    assert (await admin_client.get("/v1/integrations")).json() == []
+    assert (await admin_client.get("/v1/integrations")).json()["items"] == []
 
 
 async def test_integrations_are_listed_in_creation_order(admin_client: httpx.AsyncClient) -> None:
     created = [await connect(admin_client, kind) for kind in KINDS]
-    assert (await admin_client.get("/v1/integrations")).json() == created
+    assert (await admin_client.get("/v1/integrations")).json()["items"] == created
 
 
 async def test_a_given_base_url_is_kept_without_its_trailing_slash(admin_client: httpx.AsyncClient) -> None:
@@ -151,7 +151,7 @@ async def test_jira_needs_its_site_url(admin_client: httpx.AsyncClient) -> None:
     body = body_for("jira")
     del body["base_url"]
     assert_invalid(await admin_client.post("/v1/integrations", json=body), "base_url")
-    assert (await admin_client.get("/v1/integrations")).json() == []
+    assert (await admin_client.get("/v1/integrations")).json()["items"] == []
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -200,7 +200,7 @@ async def test_settings_are_validated_per_kind(
     response = await admin_client.post("/v1/integrations", json=body_for(kind, settings=kind_settings))
 
     assert_invalid(response, field)
-    assert (await admin_client.get("/v1/integrations")).json() == []
+    assert (await admin_client.get("/v1/integrations")).json()["items"] == []
 
 
 async def test_an_unknown_setting_is_reported_as_unknown(admin_client: httpx.AsyncClient) -> None:
@@ -249,7 +249,7 @@ async def test_an_invalid_integration_is_rejected(
     response = await admin_client.post("/v1/integrations", json=body_for("github", **overrides))
 
     assert_invalid(response, field)
-    assert (await admin_client.get("/v1/integrations")).json() == []
+    assert (await admin_client.get("/v1/integrations")).json()["items"] == []
 
 
 async def test_credentials_are_required(admin_client: httpx.AsyncClient) -> None:
@@ -301,7 +301,7 @@ async def test_secrets_are_never_returned_nor_logged(
         assert not any(secret in response.text for secret in secrets)
         assert not set(shown) & {"credentials", "token", "webhook_secret"}
     assert not any(secret in listed.text for secret in secrets)
-    assert listed.json() == [fetched.json()]
+    assert listed.json()["items"] == [fetched.json()]
     assert caplog.records  # the requests were logged, at every level
     logged = caplog.text + "".join(repr(record.args) for record in caplog.records)
     assert not any(secret in logged for secret in secrets)
@@ -424,7 +424,7 @@ async def test_the_webhook_path_is_where_the_trackers_webhooks_are_accepted(
 
 
 async def defaults(client: httpx.AsyncClient) -> list[str]:
-    return [entry["name"] for entry in (await client.get("/v1/integrations")).json() if entry["default"]]
+    return [entry["name"] for entry in (await client.get("/v1/integrations")).json()["items"] if entry["default"]]
 
 
 async def test_only_one_integration_is_the_default(admin_client: httpx.AsyncClient) -> None:
@@ -452,7 +452,7 @@ async def test_a_name_is_used_once(admin_client: httpx.AsyncClient) -> None:
 
     [error] = problem_errors(response, 409)
     assert (error["field"], error["code"]) == ("name", "duplicate")
-    assert len((await admin_client.get("/v1/integrations")).json()) == 1
+    assert len((await admin_client.get("/v1/integrations")).json()["items"]) == 1
 
 
 async def test_renaming_to_a_used_name_is_a_conflict(admin_client: httpx.AsyncClient) -> None:

@@ -499,7 +499,7 @@ async def test_history_lists_every_transition_in_order(
 ) -> None:
     postmortem = await submittable_postmortem(client)
     pid = postmortem["id"]
-    assert (await reader_client.get(f"/v1/postmortems/{pid}/history")).json() == []
+    assert (await reader_client.get(f"/v1/postmortems/{pid}/history")).json()["items"] == []
     await step(client, pid, "submit")
     await step(admin_client, pid, "request-changes", "Add the rollback to the timeline.")
     assert_problem(await transition(client, pid, "complete"), 409)
@@ -511,7 +511,7 @@ async def test_history_lists_every_transition_in_order(
     response = await reader_client.get(f"/v1/postmortems/{pid}/history")
 
     assert response.status_code == 200, response.text
-    history = response.json()
+    history = response.json()["items"]
     assert [(h["action"], h["from_status"], h["to_status"], h["actor"], h["comment"]) for h in history] == [
         ("submit", "draft", "in_review", "writer", None),
         ("request-changes", "in_review", "draft", "admin", "Add the rollback to the timeline."),
