@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from service.outbox.runner import worker_context
 from service.outbox.worker import Worker
 from service.settings import Settings
-from tests.factories import add_action_item, create_postmortem
+from tests.factories import add_action_item, create_postmortem, submittable_postmortem
 from tests.fakes.github import TOKEN, FakeGitHub
 from tests.fakes.server import Fault
 from tests.sync.helpers import drain, item_of
@@ -273,8 +273,6 @@ async def test_sync_reads_a_change_made_on_github_and_a_deleted_issue(
 async def test_on_complete_policy_pushes_when_the_postmortem_completes(
     client: httpx.AsyncClient, admin_client: httpx.AsyncClient, fake: FakeGitHub, worker: Worker
 ) -> None:
-    from tests.factories import submittable_postmortem
-
     await connect(admin_client, fake, push_policy="on_complete")
     postmortem = await submittable_postmortem(client)
     await drain(worker)
@@ -337,3 +335,18 @@ async def test_pushing_other_fields_keeps_a_status_set_on_github(
     item = await item_of(client, created["id"])
     assert item["status"] == "done"
     assert item["external"]["state"] == "closed:completed"
+
+
+async def test_a_webhook_is_checked_for_its_signature_before_its_media_type(
+    admin_client: httpx.AsyncClient, anonymous_client: httpx.AsyncClient, fake: FakeGitHub
+) -> None:
+    integration = await connect(admin_client, fake)
+
+    response = await anonymous_client.post(
+        f"/v1/webhooks/github/{integration['id']}",
+        content=b"payload=%7B%7D",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "X-Hub-Signature-256": "sha256=" + "0" * 64},
+    )
+
+    assert response.status_code == 401
+    assert response.json()["type"].endswith(":invalid-signature")

@@ -203,3 +203,28 @@ async def test_a_change_made_while_another_worker_creates_the_issue_does_not_cre
     assert issue["fields"]["summary"] == "Renamed while being created"
     seen = await item_of(client, item["id"])
     assert (seen["sync_status"], seen["external"]["id"]) == ("synced", issue["id"])
+
+
+async def test_a_poll_that_finds_nothing_new_keeps_the_items_etag(
+    client: httpx.AsyncClient,
+    admin_client: httpx.AsyncClient,
+    jira: FakeJira,
+    worker: Worker,
+    app: FastAPI,
+    database_url: str,
+) -> None:
+    await connect_jira(admin_client, jira)
+    [item] = await linked_items(client, worker, 1)
+    before = await client.get(f"/v1/action-items/{item['id']}")
+
+    async with quick_worker(app, database_url, reconcile_after_seconds=1e-6) as reconciler:
+        assert await reconciler.enqueue_reconciles() == 1
+        await drain(reconciler)
+
+    after = await client.get(f"/v1/action-items/{item['id']}")
+    assert after.headers["etag"] == before.headers["etag"]
+    assert after.json()["external"]["synced_at"] > before.json()["external"]["synced_at"]
+    edited = await client.patch(
+        f"/v1/action-items/{item['id']}", json={"description": "edited"}, headers={"If-Match": before.headers["etag"]}
+    )
+    assert edited.status_code == 200
