@@ -6,12 +6,14 @@ small heuristic parser of English postmortem prose, in four steps:
     text ── split_sentences() ──> sentences ── _tokenize() ──> tokens ("didn't" -> "did not")
     tokens ── PREDICATES ──> failure predicates: "missed", "forgot", "pushed a bad config",
                              "was too slow", "should have known", "careless", "did not check" ...
-    predicate ── _subject_before() ──> its grammatical subject:
+    predicate ── _Sentence.subject_before() ──> its grammatical subject:
         * the noun phrase just before the verb, past auxiliaries and adverbs ("Dave then forgot");
         * the head of "the owner of the service", not the noun inside the prepositional phrase;
-        * the antecedent of "who"/"that" ("the engineer who pushed ...");
-        * for "... and forgot", the subject of the verb before the "and" (shared subject).
-    subject ── _classify() ──> person | probable person | "they" | "we" | system | unknown
+        * the antecedent of "who"/"that" ("the engineer who pushed ...", "the engineer who was on
+          call forgot");
+        * for "... and forgot" or "Dave, a new hire, forgot", the subject of the verb before
+          (shared subject).
+    subject ── _Sentence.classify() ──> person | probable person | "they" | "we" | system | unknown
         person: a given name, an author or owner of this postmortem, an @handle, a role
                 ("the junior engineer", "QA", "the on-call"), "he"/"she"/"I"/"someone";
         system: "the deploy pipeline", "a config change", "the alert", Kafka, ...
@@ -117,7 +119,7 @@ def split_sentences(text: str) -> list[str]:
     for line in _LINE_BREAK.split(text):
         start = 0
         for end in _SENTENCE_END.finditer(line):
-            before = line[start : end.start()].split()
+            before = line[max(start, end.start() - 40) : end.start()].split()
             last_word = before[-1].lower().rstrip(".") if before else ""
             following = line[end.end() : end.end() + 1]
             if last_word in _ABBREVIATIONS or len(last_word) == 1 or (following and following.islower()):
@@ -275,7 +277,7 @@ PREDICATES = (
         Category.OMISSION,
     ),
     _predicate(
-        r"(?:skipped|bypassed|circumvented|overrode|overrode) (?:the |a |an |our |all |any )?(?:[a-z-]+ )?"
+        r"(?:skipped|bypassed|circumvented|overrode|overridden) (?:the |a |an |our |all |any )?(?:[a-z-]+ )?"
         r"(?:tests?|review|reviews|checks?|canary|canaries|staging|validation|checklist|runbook|steps?|process|"
         r"procedure|approval|approvals|safeguards?|guard-?rails?|linter|lint|ci|warnings?|dry[- ]run|smoke test|"
         r"load test|rehearsal)",
@@ -383,7 +385,7 @@ _PASSIVE_NEUTRAL = sorted(
     )
 )
 _PASSIVE = re.compile(
-    rf"(?<= )(?:(?:was|were|got|been|being|is|are) )?{_ADVERBS}"
+    rf"(?<= )(?:(?:was|were|got|been|being|is|are) {_ADVERBS})?"
     rf"(?P<participle>{'|'.join([*_PASSIVE_FAILURE, *_PASSIVE_NEUTRAL])}) by(?= )"
 )
 _ERROR_BY = re.compile(
@@ -396,7 +398,8 @@ _FAULT_WITH = re.compile(
 )
 _POSSESSIVE = re.compile(
     r"(?<= )[\w@.-]+(?:'s|s') (?:(?![a-z-]*ed )[a-z-]+ ){0,2}?(?:mistake|mistakes|error|errors|oversight|typo|"
-    r"typos|negligence|carelessness|fault|blunder|slip|lapse|misconfiguration|inexperience|incompetence|laziness|sloppiness|"
+    r"typos|negligence|carelessness|fault|blunder|slip|lapse|misconfiguration|inexperience|incompetence|laziness|"
+    r"sloppiness|"
     r"failure to|lack of (?:attention|care|experience|diligence|rigou?r|judge?ment|knowledge|focus)|"
     rf"{_BAD}|hasty|rushed|reckless|botched)(?= )"
 )
@@ -404,6 +407,14 @@ _BAD_OR_INCIDENT = re.compile(rf"^(?:{_BAD}|{_INCIDENT_NOUNS}|production|prod|wr
 
 
 # --- the parser --------------------------------------------------------------------------------------------------
+
+
+MAX_PHRASE = 8
+"""Noun phrases are short; a longer run of nouns is cut to its last (or first) words."""
+_FUNCTION_WORDS = (
+    DETERMINERS | AUXILIARIES | COORDINATORS | SUBORDINATORS | RELATIVE_PERSON | RELATIVE_ANY | PREPOSITIONS | NEGATIONS
+)
+_PRONOUNS = PERSON_PRONOUNS | GROUP_PRONOUNS | SPEAKER_PRONOUNS | NEGATIVE_PRONOUNS | {"it"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,15 +481,12 @@ class _Sentence:
         if not 0 <= index < len(self.tokens) or not self.tokens[index].is_word:
             return False
         low = self.low(index)
-        function_words = (
-            DETERMINERS | AUXILIARIES | COORDINATORS | SUBORDINATORS | RELATIVE_PERSON | RELATIVE_ANY | PREPOSITIONS
-        )
-        if low in function_words or low in NEGATIONS:
+        if low in _FUNCTION_WORDS:
             return False
         return not self.is_adverb(index) and not self.is_verb(index)
 
     def is_pronoun(self, index: int) -> bool:
-        return self.low(index) in (PERSON_PRONOUNS | GROUP_PRONOUNS | SPEAKER_PRONOUNS | NEGATIVE_PRONOUNS | {"it"})
+        return self.low(index) in _PRONOUNS
 
     def opens_clause(self, index: int) -> bool:
         """Whether tokens[index] is where a clause begins (nothing or a boundary before it)."""
@@ -487,13 +495,13 @@ class _Sentence:
 
     # noun phrases
 
-    def phrase_ending_at(self, end: int, *, hop: bool = True) -> Phrase | None:
-        """The noun phrase whose last token is tokens[end]; for "X of Y", the phrase X."""
+    def phrase_ending_at(self, end: int, *, hop: bool = True, hops: int = 3) -> Phrase | None:
+        """The noun phrase whose last token is tokens[end]; for "X of Y", the phrase X (up to `hops` deep)."""
         if not self.is_noun_word(end):
             return None
         start = end
         if not self.is_pronoun(end):
-            while start - 1 >= 0:
+            while start - 1 >= 0 and end - start < MAX_PHRASE:
                 if self.low(start - 1) in DETERMINERS:
                     start -= 1
                     break
@@ -501,8 +509,8 @@ class _Sentence:
                     break
                 start -= 1
         phrase = self.make_phrase(start, end + 1)
-        if hop and self.low(start - 1) in ATTACHING_PREPOSITIONS:
-            head = self.phrase_ending_at(start - 2)
+        if hop and hops > 0 and self.low(start - 1) in ATTACHING_PREPOSITIONS:
+            head = self.phrase_ending_at(start - 2, hops=hops - 1)
             if head is not None and self.opens_clause(head.start):
                 return head
         return phrase
@@ -513,7 +521,7 @@ class _Sentence:
             end += 1
         if self.is_pronoun(end):
             return self.make_phrase(start, end + 1)
-        while self.is_noun_word(end) and not self.is_pronoun(end):
+        while self.is_noun_word(end) and not self.is_pronoun(end) and end - start < MAX_PHRASE:
             end += 1
         return self.make_phrase(start, end) if end > start else None
 
@@ -521,10 +529,10 @@ class _Sentence:
         return Phrase(start, end, self.classify(start, end), self.phrase(start, end))
 
     def classify(self, start: int, end: int) -> Kind:
-        words = [token for token in self.tokens[start:end] if token.low not in DETERMINERS]
-        if not words:
+        content = [token for token in self.tokens[start:end] if token.low not in DETERMINERS]
+        if not content:
             return Kind.UNKNOWN
-        head = words[-1]
+        head = content[-1]
         low = re.sub(r"(?:'s|')$", "", head.low)
         if low.startswith("@"):
             return Kind.PERSON
@@ -538,14 +546,14 @@ class _Sentence:
         if low in SPEAKER_PRONOUNS:
             return Kind.SPEAKER
         if low in PERSON_ROLES:
-            technical = any(word.low in SYSTEM_NOUNS or word.low in TECH_NAMES for word in words[:-1])
+            technical = any(word.low in SYSTEM_NOUNS or word.low in TECH_NAMES for word in content[:-1])
             return Kind.SYSTEM if low in AMBIGUOUS_ROLES and technical else Kind.PERSON
         if low in SYSTEM_NOUNS or low in TECH_NAMES:
             return Kind.SYSTEM
-        capitalised = all(_looks_like_name(word) for word in words)
-        if capitalised and any(re.sub(r"(?:'s|')$", "", word.low) in GIVEN_NAMES for word in words):
+        capitalised = all(_looks_like_name(word) for word in content)
+        if capitalised and any(re.sub(r"(?:'s|')$", "", word.low) in GIVEN_NAMES for word in content):
             return Kind.PERSON
-        if capitalised and len(words) <= 3:
+        if capitalised and len(content) <= 3:
             return Kind.PROBABLE_PERSON
         return Kind.UNKNOWN
 
