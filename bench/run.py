@@ -39,7 +39,7 @@ SCENARIOS = {
     "GET /v1/action-items?owner=": 'return wrk.format("GET", "/v1/action-items?owner=%40sre&limit=50")',
     "GET /v1/postmortems/{id}/timeline": 'return wrk.format("GET", "/v1/postmortems/" .. id .. "/timeline")',
     "POST /v1/postmortems": (
-        'return wrk.format("POST", "/v1/postmortems", nil, \'{"title": "Load " .. counter .. "", "severity": "P3"}\')'
+        'return wrk.format("POST", "/v1/postmortems", nil, \'{"title": "Load \' .. counter .. \'", "severity": "P3"}\')'
     ),
     "PATCH /v1/postmortems/{id}": (
         'return wrk.format("PATCH", "/v1/postmortems/" .. id, nil, \'{"summary": "revision \' .. counter .. \'"}\')'
