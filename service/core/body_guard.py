@@ -1,5 +1,6 @@
 """Admit request bodies: JSON only (415 otherwise) and no larger than the limit (413)."""
 
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -73,5 +74,5 @@ class BodyGuardMiddleware:
                 raise
             await self._too_large(path)(scope, receive, send)
 
-    def _too_large(self, path: str):  # type: ignore[no-untyped-def]
+    def _too_large(self, path: str) -> JSONResponse:
         return problem_response(path, 413, detail=f"request bodies are limited to {self.max_body_bytes} bytes")

@@ -5,7 +5,7 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.action_items.models import ActionItem, SyncStatus
+from service.action_items.models import ActionItem, ItemStatus, SyncStatus
 from service.core.clock import utc_now
 from service.core.errors import Conflict, FieldError, NotFound, Unprocessable
 from service.core.etag import check_if_match
@@ -137,7 +137,7 @@ def tracker_config(box: SecretBox, integration: Integration) -> TrackerConfig:
         settings=dict(integration.settings),
         token=token,
         webhook_secret=secret,
-        status_map=dict(integration.status_map),  # type: ignore[arg-type]
+        status_map={state: ItemStatus(status) for state, status in integration.status_map.items()},
     )
 
 
