@@ -1,7 +1,7 @@
 """Action items to GitHub issues and back, end to end: API -> outbox -> worker -> fake GitHub -> webhook."""
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -30,15 +30,6 @@ def fake(github: FakeGitHub) -> Iterator[FakeGitHub]:
     github.reset()
     yield github
     assert github.violations == []
-
-
-@pytest.fixture
-async def worker(app: FastAPI, database_url: str) -> AsyncIterator[Worker]:
-    settings = Settings(
-        database_url=database_url, outbox_backoff_seconds=0.01, outbox_backoff_max_seconds=0.02, outbox_max_attempts=4
-    )
-    async with worker_context(app.state.engine, settings) as worker:
-        yield worker
 
 
 async def connect(admin_client: httpx.AsyncClient, fake: FakeGitHub, **overrides: Any) -> dict[str, Any]:

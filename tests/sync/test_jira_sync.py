@@ -1,58 +1,28 @@
 """Action items to Jira issues and back, end to end: API -> outbox -> worker -> fake Jira -> admin webhook."""
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from service.core.clock import utc_now
 from service.outbox.worker import Worker
 from tests.factories import add_action_item, create_postmortem
-from tests.fakes.jira import EMAIL, TOKEN, FakeJira, signed_webhook
+from tests.fakes.jira import FakeJira, signed_webhook
 from tests.fakes.server import Fault
 from tests.sync.helpers import (
     SECRET,
-    connect,
+    connect_jira,
     deliveries,
     drain,
     force_sync,
     item_of,
     patch_item,
     post_webhook,
-    quick_worker,
 )
 
 CREATE_PATH = "/rest/api/3/issue"
-
-
-@pytest.fixture
-def jira() -> Iterator[FakeJira]:
-    fake = FakeJira()
-    with fake:
-        yield fake
-        assert fake.violations == []
-
-
-@pytest.fixture
-async def worker(app: FastAPI, database_url: str) -> AsyncIterator[Worker]:
-    async with quick_worker(app, database_url) as worker:
-        yield worker
-
-
-async def connect_jira(admin_client: httpx.AsyncClient, jira: FakeJira) -> dict[str, Any]:
-    return await connect(
-        admin_client,
-        {
-            "kind": "jira",
-            "name": "ops-jira",
-            "base_url": jira.base_url,
-            "settings": {"project_key": "OPS", "email": EMAIL},
-            "credentials": {"token": TOKEN},
-        },
-    )
 
 
 async def linked_item(

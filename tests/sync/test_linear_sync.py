@@ -1,12 +1,11 @@
 """Action items to Linear issues and back, end to end: API -> outbox -> worker -> fake Linear -> webhook."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from service.core.clock import utc_now
 from service.outbox.worker import Worker
@@ -22,7 +21,6 @@ from tests.sync.helpers import (
     item_of,
     patch_item,
     post_webhook,
-    quick_worker,
 )
 
 
@@ -48,12 +46,6 @@ def linear(server: FakeLinear) -> Iterator[FakeLinear]:
     server.reset()
     yield server
     assert server.violations == []
-
-
-@pytest.fixture
-async def worker(app: FastAPI, database_url: str) -> AsyncIterator[Worker]:
-    async with quick_worker(app, database_url) as worker:
-        yield worker
 
 
 def inject(linear: FakeLinear, fault: Fault | GraphQLFault) -> None:

@@ -2,7 +2,6 @@
 workers sharing a burst of webhooks without applying any twice, and one delivery of an item at a time."""
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,11 +12,11 @@ from fastapi import FastAPI
 from service.outbox.worker import Worker
 from service.sync import service as sync_service
 from tests.factories import add_action_item, create_postmortem
-from tests.fakes.jira import EMAIL, TOKEN, FakeJira, signed_webhook
+from tests.fakes.jira import FakeJira, signed_webhook
 from tests.fakes.server import Fault
 from tests.sync.helpers import (
     SECRET,
-    connect,
+    connect_jira,
     deliveries,
     drain,
     item_of,
@@ -29,33 +28,6 @@ from tests.sync.helpers import (
 
 CREATE_PATH = "/rest/api/3/issue"
 HOURS_AGO = timedelta(hours=2)
-
-
-@pytest.fixture
-def jira() -> Iterator[FakeJira]:
-    fake = FakeJira()
-    with fake:
-        yield fake
-        assert fake.violations == []
-
-
-@pytest.fixture
-async def worker(app: FastAPI, database_url: str) -> AsyncIterator[Worker]:
-    async with quick_worker(app, database_url) as worker:
-        yield worker
-
-
-async def connect_jira(admin_client: httpx.AsyncClient, jira: FakeJira) -> dict[str, Any]:
-    return await connect(
-        admin_client,
-        {
-            "kind": "jira",
-            "name": "ops-jira",
-            "base_url": jira.base_url,
-            "settings": {"project_key": "OPS", "email": EMAIL},
-            "credentials": {"token": TOKEN},
-        },
-    )
 
 
 async def linked_items(client: httpx.AsyncClient, worker: Worker, count: int) -> list[dict[str, Any]]:
