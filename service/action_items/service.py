@@ -19,7 +19,7 @@ from service.action_items.models import (
 from service.core.clock import utc_now
 from service.core.errors import NotFound
 from service.core.etag import check_if_match
-from service.core.pagination import keyset_page
+from service.core.pagination import page_by_id
 from service.integrations import service as integrations_service
 from service.postmortems.freeze import ensure_editable
 from service.postmortems.models import ActionItemsSummary, Postmortem
@@ -51,14 +51,7 @@ async def get(session: AsyncSession, item_id: uuid.UUID, *, for_update: bool = F
 async def list_page(session: AsyncSession, filters: ActionItemFilters) -> tuple[list[ActionItem], str | None]:
     """In creation order (ids are UUIDv7)."""
     statement = select(ActionItem).where(*filters.where_clauses())
-    return await keyset_page(
-        session,
-        statement,
-        order_by=[col(ActionItem.id)],
-        parsers=[uuid.UUID],
-        limit=filters.limit,
-        cursor=filters.cursor,
-    )
+    return await page_by_id(session, statement, col(ActionItem.id), filters)
 
 
 async def list_for_postmortem(session: AsyncSession, postmortem_id: uuid.UUID) -> list[ActionItem]:

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.core.clock import utc_now
 from service.core.errors import Conflict, FieldError, NotFound
-from service.core.pagination import PageParams, keyset_page
+from service.core.pagination import PageParams, page_by_id
 from service.outbox.models import Delivery, DeliveryAttempt, DeliveryKind, DeliveryStatus
 
 
@@ -74,10 +74,7 @@ async def list_page(
         statement = statement.where(col(Delivery.status) == status)
     if action_item_id is not None:
         statement = statement.where(col(Delivery.action_item_id) == action_item_id)
-    rows, cursor = await keyset_page(
-        session, statement, order_by=[col(Delivery.id)], parsers=[uuid.UUID], limit=page.limit, cursor=page.cursor
-    )
-    return rows, cursor
+    return await page_by_id(session, statement, col(Delivery.id), page)
 
 
 async def retry(session: AsyncSession, delivery: Delivery) -> Delivery:

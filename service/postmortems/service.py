@@ -10,7 +10,7 @@ from service.action_items import service as action_items_service
 from service.core.clock import utc_now
 from service.core.errors import Conflict, FieldError, NotFound, Unprocessable
 from service.core.etag import check_if_match
-from service.core.pagination import AnySelect, fetch_rows, keyset_page
+from service.core.pagination import AnySelect, fetch_rows, page_by_id
 from service.integrations import service as integrations_service
 from service.postmortems.enums import Severity, Status, Template
 from service.postmortems.filters import PostmortemFilters
@@ -62,15 +62,7 @@ async def read(session: AsyncSession, postmortem_id: uuid.UUID) -> PostmortemRea
 async def list_page(session: AsyncSession, filters: PostmortemFilters) -> tuple[list[PostmortemRead], str | None]:
     """Newest first; ids are UUIDv7, so id order is creation order."""
     statement = _select_for_read().where(*filters.where_clauses())
-    rows, next_cursor = await keyset_page(
-        session,
-        statement,
-        order_by=[col(Postmortem.id)],
-        parsers=[uuid.UUID],
-        limit=filters.limit,
-        cursor=filters.cursor,
-        descending=True,
-    )
+    rows, next_cursor = await page_by_id(session, statement, col(Postmortem.id), filters, descending=True)
     return [_to_read(row[0], action_items_service.summary_of(row)) for row in rows], next_cursor
 
 
