@@ -90,11 +90,6 @@ async def delete(session: AsyncSession, postmortem: Postmortem, *, if_match: str
     await session.flush()
 
 
-def touch(postmortem: Postmortem) -> None:
-    """Mark a change that must bump the version (and so the ETag)."""
-    postmortem.updated_at = utc_now()
-
-
 async def _validate(session: AsyncSession, postmortem: Postmortem) -> None:
     errors = _timestamp_order_errors(postmortem) + await _related_id_errors(session, postmortem)
     if errors:
