@@ -1,6 +1,6 @@
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, computed_field
@@ -47,6 +47,28 @@ class Link(InputModel):
     url: str = Field(pattern=r"^https?://\S+$", max_length=2_000, examples=["https://grafana.example.com/d/abc"])
 
 
+class ReviewMeeting(InputModel):
+    """The meeting where reviewers discuss the postmortem; reviewers need the draft a day ahead."""
+
+    scheduled_at: UTCTimestamp = Field(examples=["2025-01-17T14:00:00Z"])
+    facilitator: Label | None = Field(
+        default=None, description="Runs the meeting; should not be one of the authors.", examples=["carol"]
+    )
+    attendees: Labels = Field(default_factory=list, examples=[["alice", "bob", "dave"]])
+    notes: LongText | None = None
+
+
+UNKNOWN = "unknown"
+CustomerDataAffected = Annotated[
+    bool | Literal["unknown"],
+    Field(
+        description='Whether customer data was affected: `true`, `false` or `"unknown"` (the default); '
+        "stated in the public incident report.",
+        examples=[False],
+    ),
+]
+
+
 class PostmortemContent(BaseModel):
     """Fields a postmortem's authors write; all optional while it is a draft."""
 
@@ -69,6 +91,8 @@ class PostmortemContent(BaseModel):
     failure_mode: Label | None = Field(default=None, examples=["config-push"])
     related_postmortem_ids: Annotated[list[uuid.UUID], Field(max_length=50)] = Field(default_factory=list)
     links: Annotated[list[Link], Field(max_length=50)] = Field(default_factory=list)
+    customer_data_affected: CustomerDataAffected = "unknown"
+    review_meeting: ReviewMeeting | None = None
     integration_id: uuid.UUID | None = Field(
         default=None, description="Tracker for this postmortem's action items; default: the default integration."
     )
@@ -162,6 +186,8 @@ class PostmortemUpdate(InputModel):
     failure_mode: Label | None = None
     related_postmortem_ids: Annotated[list[uuid.UUID], Field(max_length=50)] | None = None
     links: Annotated[list[Link], Field(max_length=50)] | None = None
+    customer_data_affected: CustomerDataAffected | None = None
+    review_meeting: ReviewMeeting | None = None
     integration_id: uuid.UUID | None = None
 
     non_nullable = frozenset(
@@ -178,6 +204,7 @@ class PostmortemUpdate(InputModel):
             "what_went_poorly",
             "related_postmortem_ids",
             "links",
+            "customer_data_affected",
         }
     )
 
@@ -200,7 +227,7 @@ class Postmortem(IdMixin, TimestampMixin, table=True):
     started_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
     detected_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
     mitigated_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
-    resolved_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+    resolved_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime, index=True)
     summary: str | None = SQLField(default=None, sa_type=sa.Text)
     impact: dict[str, Any] | None = SQLField(default=None, sa_type=JSONValue)
     root_cause: str | None = SQLField(default=None, sa_type=sa.Text)
@@ -212,6 +239,8 @@ class Postmortem(IdMixin, TimestampMixin, table=True):
     failure_mode: str | None = SQLField(default=None, max_length=100, index=True)
     related_postmortem_ids: list[str] = SQLField(default_factory=list, sa_type=JSONValue)
     links: list[dict[str, str]] = SQLField(default_factory=list, sa_type=JSONValue)
+    customer_data_affected: bool | None = SQLField(default=None, description="null: unknown.")
+    review_meeting: dict[str, Any] | None = SQLField(default=None, sa_type=JSONValue)
     integration_id: uuid.UUID | None = SQLField(
         default=None, foreign_key="integration.id", ondelete="SET NULL", index=True
     )

@@ -1,6 +1,7 @@
 import uuid
 from datetime import datetime
 from itertools import pairwise
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -17,6 +18,7 @@ from service.postmortems.filters import PostmortemFilters
 from service.postmortems.freeze import ensure_editable
 from service.postmortems.models import (
     TIMESTAMP_FIELDS,
+    UNKNOWN,
     ActionItemsSummary,
     Postmortem,
     PostmortemCreate,
@@ -30,7 +32,7 @@ def default_template(severity: Severity) -> Template:
 
 
 async def create(session: AsyncSession, postmortem_in: PostmortemCreate) -> Postmortem:
-    values = postmortem_in.model_dump()
+    values = _to_columns(postmortem_in.model_dump())
     values["template"] = postmortem_in.template or default_template(postmortem_in.severity)
     postmortem = Postmortem(**values, status=Status.DRAFT)
     await _validate(session, postmortem)
@@ -71,7 +73,7 @@ async def update(
 ) -> Postmortem:
     check_if_match(if_match, postmortem.version)
     ensure_editable(postmortem)
-    for name, value in changes.model_dump(exclude_unset=True).items():
+    for name, value in _to_columns(changes.model_dump(exclude_unset=True)).items():
         setattr(postmortem, name, value)
     await _validate(session, postmortem)
     postmortem.updated_at = utc_now()
@@ -88,6 +90,13 @@ async def delete(session: AsyncSession, postmortem: Postmortem, *, if_match: str
         )
     await session.delete(postmortem)
     await session.flush()
+
+
+def _to_columns(values: dict[str, Any]) -> dict[str, Any]:
+    """API values as stored: `customer_data_affected` "unknown" is NULL."""
+    if values.get("customer_data_affected") == UNKNOWN:
+        values["customer_data_affected"] = None
+    return values
 
 
 async def _validate(session: AsyncSession, postmortem: Postmortem) -> None:
@@ -135,4 +144,6 @@ def _select_for_read() -> AnySelect:
 
 def _to_read(postmortem: Postmortem, summary: ActionItemsSummary) -> PostmortemRead:
     columns = {name: getattr(postmortem, name) for name in Postmortem.model_fields}
+    if columns["customer_data_affected"] is None:
+        columns["customer_data_affected"] = UNKNOWN
     return PostmortemRead.model_validate(columns | {"action_items_summary": summary})
