@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, computed_field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, StrictInt, computed_field
 from sqlmodel import Field as SQLField
 
 from service.core.base import IdMixin, TimestampMixin, version_column
@@ -16,7 +16,9 @@ from service.core.schemas import (
     ShortText,
     UTCTimestamp,
 )
+from service.core.clock import utc_now
 from service.core.types import JSONValue, UTCDateTime, enum_type
+from service.postmortems import deadlines
 from service.postmortems.enums import Severity, Status, Template
 
 ListItem = Annotated[str, Field(min_length=1, max_length=2_000)]
@@ -59,8 +61,18 @@ class ReviewMeeting(InputModel):
 
 
 UNKNOWN = "unknown"
+
+
+def _true_false_or_unknown(value: Any) -> Any:
+    """Only JSON true, false or "unknown": not 1, "yes" or "true", which pydantic would otherwise coerce."""
+    if value is True or value is False or value == UNKNOWN:
+        return value
+    raise ValueError('must be true, false or "unknown"')
+
+
 CustomerDataAffected = Annotated[
     bool | Literal["unknown"],
+    BeforeValidator(_true_false_or_unknown),
     Field(
         description='Whether customer data was affected: `true`, `false` or `"unknown"` (the default); '
         "stated in the public incident report.",
@@ -317,6 +329,53 @@ class PostmortemRead(PostmortemContent, OutputModel):
     def time_to_resolve_minutes(self) -> int | None:
         """Minutes from detected_at to resolved_at."""
         return _minutes_between(self.detected_at, self.resolved_at)
+
+    _as_of: datetime = PrivateAttr(default_factory=utc_now)
+    """The one instant the overdue flags are judged at, so that they agree with each other."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def draft_due_at(self) -> datetime | None:
+        """When the draft is due: resolved_at + 24 hours; null while resolved_at is null."""
+        return deadlines.draft_due_at(self.resolved_at)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def review_due_at(self) -> datetime | None:
+        """When the review is due: resolved_at + 72 hours; null while resolved_at is null."""
+        return deadlines.review_due_at(self.resolved_at)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def complete_due_at(self) -> datetime | None:
+        """When completion is due: resolved_at + 5 business days (Monday to Friday in UTC, same time of day;
+        from a Saturday or Sunday the first day counted is Monday); null while resolved_at is null."""
+        return deadlines.complete_due_at(self.resolved_at)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def draft_overdue(self) -> bool:
+        """Status is `draft` and now is past draft_due_at; false while resolved_at is null."""
+        return deadlines.draft_overdue(self.status, self.resolved_at, self._as_of)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def review_overdue(self) -> bool:
+        """Status is not `complete` and now is past review_due_at; false while resolved_at is null."""
+        return deadlines.review_overdue(self.status, self.resolved_at, self._as_of)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def complete_overdue(self) -> bool:
+        """Status is not `complete` and now is past complete_due_at; false while resolved_at is null."""
+        return deadlines.complete_overdue(self.status, self.resolved_at, self._as_of)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def overdue(self) -> bool:
+        """Any of draft_overdue, review_overdue and complete_overdue; a complete postmortem is never overdue.
+        `GET /v1/postmortems?overdue=true` lists these."""
+        return deadlines.overdue(self.status, self.resolved_at, self._as_of)
 
 
 class TransitionRead(OutputModel):

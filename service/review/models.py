@@ -11,6 +11,7 @@ class Rule(StrEnum):
     LENGTH_MISMATCH = "length-mismatch"
     MISSING_WHAT_WENT_WELL = "missing-what-went-well"
     UNLINKED_REPEAT_INCIDENT = "unlinked-repeat-incident"
+    FACILITATOR_INVOLVED = "facilitator-involved"
 
 
 class Level(StrEnum):

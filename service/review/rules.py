@@ -13,17 +13,21 @@ length-mismatch           info     a quick postmortem far longer than its templa
 missing-what-went-well    warning  a standard postmortem that records nothing under what went well
 unlinked-repeat-incident  warning  a postmortem of the same failure mode or a shared service, created within
                                    90 days of this one, that `related_postmortem_ids` does not list
+facilitator-involved      error    the review meeting's facilitator is one of the authors
+                          warning  the review meeting is less than 24 h after the draft reached reviewers
+                          info     a review meeting with no facilitator
 """
 
 import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from service.action_items.models import ActionItem
+from service.core.clock import utc_now
 from service.postmortems.enums import Severity, Template
-from service.postmortems.models import Impact, Postmortem
+from service.postmortems.models import Impact, Postmortem, ReviewMeeting
 from service.review.blame import Category, find_blame, split_sentences
 from service.review.lexicon import words
 from service.review.models import Finding, Level, Rule
@@ -51,6 +55,7 @@ class Document:
     events: Sequence[TimelineEvent] = ()
     items: Sequence[ActionItem] = ()
     repeats: Sequence[RepeatCandidate] = field(default_factory=list)
+    now: datetime = field(default_factory=utc_now)
 
     @property
     def people(self) -> list[str]:
@@ -488,6 +493,65 @@ def unlinked_repeat_incident(document: Document) -> list[Finding]:
     return findings
 
 
+# --- facilitator-involved ----------------------------------------------------------------------------------------
+
+READING_TIME = timedelta(hours=24)
+"""Reviewers need the draft this long before the review meeting."""
+
+
+def facilitator_involved(document: Document) -> list[Finding]:
+    postmortem = document.postmortem
+    if postmortem.review_meeting is None:
+        return []
+    meeting = ReviewMeeting.model_validate(postmortem.review_meeting)
+    findings = []
+    if meeting.facilitator is None:
+        findings.append(
+            _finding(
+                Rule.FACILITATOR_INVOLVED,
+                Level.INFO,
+                "review_meeting.facilitator",
+                None,
+                "The review meeting has no facilitator.",
+                "Ask someone who was not involved in the incident to facilitate: they keep the discussion blameless "
+                "and on the system.",
+            )
+        )
+    elif _person(meeting.facilitator) in {_person(author) for author in postmortem.authors}:
+        findings.append(
+            _finding(
+                Rule.FACILITATOR_INVOLVED,
+                Level.ERROR,
+                "review_meeting.facilitator",
+                meeting.facilitator,
+                f"The facilitator '{meeting.facilitator}' is one of the authors, and so was directly involved.",
+                "Ask someone who was not involved in the incident or the write-up to facilitate.",
+            )
+        )
+    if postmortem.submitted_at is not None:
+        too_soon = meeting.scheduled_at - postmortem.submitted_at < READING_TIME
+        message = "The review meeting is less than 24 hours after the draft was submitted"
+    else:
+        too_soon = meeting.scheduled_at - document.now < READING_TIME
+        message = "The review meeting is less than 24 hours away and the draft is not submitted yet"
+    if too_soon:
+        findings.append(
+            _finding(
+                Rule.FACILITATOR_INVOLVED,
+                Level.WARNING,
+                "review_meeting.scheduled_at",
+                f"{meeting.scheduled_at:%Y-%m-%d %H:%M} UTC",
+                f"{message}: reviewers need the draft a day ahead.",
+                "Move the meeting to at least 24 hours after the draft is submitted for review.",
+            )
+        )
+    return findings
+
+
+def _person(name: str) -> str:
+    return " ".join(name.lstrip("@").casefold().split())
+
+
 RULES: dict[Rule, Callable[[Document], list[Finding]]] = {
     Rule.BLAME_LANGUAGE: blame_language,
     Rule.HUMAN_ERROR_ROOT_CAUSE: human_error_root_cause,
@@ -496,6 +560,7 @@ RULES: dict[Rule, Callable[[Document], list[Finding]]] = {
     Rule.LENGTH_MISMATCH: length_mismatch,
     Rule.MISSING_WHAT_WENT_WELL: missing_what_went_well,
     Rule.UNLINKED_REPEAT_INCIDENT: unlinked_repeat_incident,
+    Rule.FACILITATOR_INVOLVED: facilitator_involved,
 }
 _LEVEL_ORDER = {Level.ERROR: 0, Level.WARNING: 1, Level.INFO: 2}
 _RULE_ORDER = {rule: position for position, rule in enumerate(Rule)}

@@ -833,3 +833,72 @@ async def test_a_cursor_from_another_list_is_refused(client: httpx.AsyncClient) 
     response = await client.get("/v1/postmortems", params={"cursor": timeline["next_cursor"]})
 
     assert_invalid(response, "cursor", location="query")
+
+
+# --- customer data and the review meeting -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [True, False, "unknown"])
+async def test_customer_data_affected_is_true_false_or_unknown(client: httpx.AsyncClient, value: bool | str) -> None:
+    created = await create_postmortem(client)
+    assert created["customer_data_affected"] == "unknown"
+
+    patched = await client.patch(f"/v1/postmortems/{created['id']}", json={"customer_data_affected": value})
+
+    assert patched.status_code == 200, patched.text
+    assert (await fetch(client, created["id"])).json()["customer_data_affected"] == value
+    listed = (await client.get("/v1/postmortems")).json()["items"]
+    assert [item["customer_data_affected"] for item in listed] == [value]
+
+
+@pytest.mark.parametrize("value", ["yes", "true", 1, 0, None, []])
+async def test_customer_data_affected_takes_nothing_else(client: httpx.AsyncClient, value: Any) -> None:
+    created = await create_postmortem(client, customer_data_affected=False)
+    body = {"title": "x", "severity": "P2", "customer_data_affected": value}
+
+    assert_invalid(await client.post("/v1/postmortems", json=body), "customer_data_affected")
+    patch = {"customer_data_affected": value}
+    assert_invalid(await client.patch(f"/v1/postmortems/{created['id']}", json=patch), "customer_data_affected")
+    assert (await fetch(client, created["id"])).json() == created
+
+
+async def test_the_review_meeting_is_stored_in_utc_and_cleared_with_null(client: httpx.AsyncClient) -> None:
+    meeting = {
+        "scheduled_at": "2025-01-17T15:00:00+01:00",
+        "facilitator": "carol",
+        "attendees": ["alice", "bob", "dave"],
+        "notes": "Walk through the timeline first.",
+    }
+    created = await create_postmortem(client, review_meeting=meeting)
+
+    assert created["review_meeting"] == meeting | {"scheduled_at": "2025-01-17T14:00:00Z"}
+    assert (await fetch(client, created["id"])).json()["review_meeting"] == created["review_meeting"]
+    cleared = await client.patch(f"/v1/postmortems/{created['id']}", json={"review_meeting": None})
+    assert cleared.json()["review_meeting"] is None
+    minimal = await client.patch(
+        f"/v1/postmortems/{created['id']}", json={"review_meeting": {"scheduled_at": "2025-01-18T10:00:00Z"}}
+    )
+    assert minimal.json()["review_meeting"] == {
+        "scheduled_at": "2025-01-18T10:00:00Z",
+        "facilitator": None,
+        "attendees": [],
+        "notes": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("meeting", "field"),
+    [
+        ({"facilitator": "carol"}, "review_meeting.scheduled_at"),
+        ({"scheduled_at": "2025-01-17T15:00:00"}, "review_meeting.scheduled_at"),
+        ({"scheduled_at": "2025-01-17T15:00:00Z", "room": "4.01"}, "review_meeting.room"),
+        ({"scheduled_at": "2025-01-17T15:00:00Z", "attendees": "alice"}, "review_meeting.attendees"),
+    ],
+)
+async def test_a_malformed_review_meeting_is_refused(
+    client: httpx.AsyncClient, meeting: dict[str, Any], field: str
+) -> None:
+    created = await create_postmortem(client)
+
+    assert_invalid(await client.patch(f"/v1/postmortems/{created['id']}", json={"review_meeting": meeting}), field)
+    assert (await fetch(client, created["id"])).json() == created

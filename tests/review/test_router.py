@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -266,3 +266,45 @@ def test_the_blocking_rules_are_read_from_the_environment(monkeypatch: pytest.Mo
     monkeypatch.setenv("POSTMORTEMS_REVIEW_BLOCKING_RULES", '["no-such-rule"]')
     with pytest.raises(ValidationError, match="review_blocking_rules"):
         Settings()
+
+
+# --- facilitator-involved over HTTP ------------------------------------------------------------------------------
+
+
+async def test_an_author_facilitating_is_found_and_blocks_only_when_configured(
+    client: httpx.AsyncClient,
+    admin_client: httpx.AsyncClient,
+    clients_blocking_on: Callable[[list[str]], tuple[httpx.AsyncClient, httpx.AsyncClient]],
+) -> None:
+    postmortem = await in_review(client, admin_client, authors=["alice", "bob"])
+    submitted_at = (await client.get(f"/v1/postmortems/{postmortem['id']}")).json()["submitted_at"]
+    scheduled_at = (datetime.fromisoformat(submitted_at) + timedelta(days=2)).isoformat()
+    meeting = {"scheduled_at": scheduled_at, "facilitator": "@bob", "attendees": ["alice", "carol"]}
+    patched = await client.patch(f"/v1/postmortems/{postmortem['id']}", json={"review_meeting": meeting})
+    assert patched.status_code == 200, patched.text
+
+    [finding] = await findings_of(client, postmortem["id"])
+    assert (finding["rule"], finding["level"], finding["field"], finding["excerpt"]) == (
+        "facilitator-involved",
+        "error",
+        "review_meeting.facilitator",
+        "@bob",
+    )
+    writer, _ = clients_blocking_on(["facilitator-involved"])
+    errors = problem_errors(await step(writer, postmortem["id"], "complete"), 409)
+    assert [(e["field"], e["code"]) for e in errors] == [("review_meeting.facilitator", "facilitator-involved")]
+    completed = await step(client, postmortem["id"], "complete")
+    assert completed.status_code == 200, completed.text
+
+
+async def test_a_meeting_the_day_of_submission_is_a_warning(client: httpx.AsyncClient) -> None:
+    postmortem = await submittable_postmortem(client, **WENT_WELL)
+    submitted = await step(client, postmortem["id"], "submit")
+    scheduled_at = datetime.fromisoformat(submitted.json()["submitted_at"]) + timedelta(hours=3)
+    meeting = {"scheduled_at": scheduled_at.isoformat(), "facilitator": "carol"}
+
+    await client.patch(f"/v1/postmortems/{postmortem['id']}", json={"review_meeting": meeting})
+
+    assert [(f["rule"], f["level"], f["field"]) for f in await findings_of(client, postmortem["id"])] == [
+        ("facilitator-involved", "warning", "review_meeting.scheduled_at")
+    ]

@@ -1,7 +1,7 @@
 """The review rules on in-memory postmortems: what each finds, where it points, and what it leaves alone."""
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -50,6 +50,7 @@ def document(
     events: tuple[str, ...] = ("Error-rate alert fired: 5xx above 5% for 5 minutes",),
     items: tuple[dict[str, Any], ...] = (CLEAN_ITEM,),
     repeats: tuple[RepeatCandidate, ...] = (),
+    now: datetime = T0,
     **fields: Any,
 ) -> Document:
     """A postmortem that breaks no rule, with `fields` changed."""
@@ -65,6 +66,7 @@ def document(
             for item in items
         ],
         repeats=list(repeats),
+        now=now,
     )
 
 
@@ -434,6 +436,70 @@ def test_each_unlinked_repeat_names_what_it_shares() -> None:
         "checkout but is not listed as related."
     )
     assert str(repeat.id) in finding.suggestion
+
+
+# --- facilitator-involved ----------------------------------------------------------------------------------------
+
+SUBMITTED = datetime(2025, 1, 16, 10, 0, tzinfo=UTC)
+
+
+def meeting(hours_after_submission: float, facilitator: str | None = "carol") -> dict[str, Any]:
+    scheduled_at = SUBMITTED + timedelta(hours=hours_after_submission)
+    return {"scheduled_at": scheduled_at.isoformat(), "facilitator": facilitator, "attendees": ["alice", "dave"]}
+
+
+@pytest.mark.parametrize("facilitator", ["alice", "@Alice", " ALICE "])
+def test_a_facilitator_who_is_an_author_is_an_error(facilitator: str) -> None:
+    doc = document(review_meeting=meeting(48, facilitator), submitted_at=SUBMITTED)
+
+    [finding] = found(doc, Rule.FACILITATOR_INVOLVED)
+
+    assert (finding.level, finding.field, finding.excerpt) == (
+        Level.ERROR,
+        "review_meeting.facilitator",
+        facilitator,
+    )
+    assert "one of the authors" in finding.message
+
+
+def test_an_uninvolved_facilitator_a_day_after_submission_passes() -> None:
+    assert found(document(review_meeting=meeting(24), submitted_at=SUBMITTED), Rule.FACILITATOR_INVOLVED) == []
+
+
+def test_no_meeting_no_finding() -> None:
+    assert found(document(review_meeting=None, submitted_at=SUBMITTED), Rule.FACILITATOR_INVOLVED) == []
+
+
+def test_a_meeting_less_than_a_day_after_submission_is_a_warning() -> None:
+    doc = document(review_meeting=meeting(23.5), submitted_at=SUBMITTED)
+
+    [finding] = found(doc, Rule.FACILITATOR_INVOLVED)
+
+    assert (finding.level, finding.field, finding.excerpt) == (
+        Level.WARNING,
+        "review_meeting.scheduled_at",
+        "2025-01-17 09:30 UTC",
+    )
+    assert finding.message == (
+        "The review meeting is less than 24 hours after the draft was submitted: reviewers need the draft a day ahead."
+    )
+
+
+@pytest.mark.parametrize(("hours_from_now", "warned"), [(23, True), (-1, True), (25, False)])
+def test_a_draft_not_submitted_a_day_before_its_meeting_is_a_warning(hours_from_now: float, warned: bool) -> None:
+    doc = document(review_meeting=meeting(hours_from_now), now=SUBMITTED)
+
+    assert [finding.field for finding in found(doc, Rule.FACILITATOR_INVOLVED)] == (
+        ["review_meeting.scheduled_at"] if warned else []
+    )
+
+
+def test_a_meeting_without_a_facilitator_is_info() -> None:
+    doc = document(review_meeting=meeting(48, facilitator=None), submitted_at=SUBMITTED)
+
+    [finding] = found(doc, Rule.FACILITATOR_INVOLVED)
+
+    assert (finding.level, finding.field, finding.excerpt) == (Level.INFO, "review_meeting.facilitator", None)
 
 
 def test_findings_come_errors_first_then_warnings_then_info() -> None:
