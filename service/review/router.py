@@ -17,7 +17,8 @@ router = APIRouter(prefix="/postmortems", tags=["postmortems"])
 )
 async def review(_: ReadAccess, postmortem: PostmortemDep, session: SessionDep) -> Review:
     """Blameless and quality findings: blame language, human-error root causes, vague action items, imprecise
-    data, a length that does not fit the severity, no "what went well", and unlinked repeat incidents.
+    data, a length that does not fit the severity, no "what went well", unlinked repeat incidents, and a review
+    meeting facilitated by an author or held less than 24 hours after submission.
 
     `error` findings of the rules in the `POSTMORTEMS_REVIEW_BLOCKING_RULES` setting (default: `blame-language`,
     `human-error-root-cause`) also block `complete`.
