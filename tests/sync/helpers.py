@@ -13,7 +13,6 @@ from service.outbox.models import Delivery, DeliveryStatus
 from service.outbox.runner import worker_context
 from service.outbox.worker import Worker
 from service.settings import Settings
-from tests.fakes.jira import EMAIL, TOKEN, FakeJira
 
 SECRET = "webhook-secret-for-tests"
 
@@ -89,16 +88,3 @@ async def post_webhook(
     client: httpx.AsyncClient, kind: str, integration: dict[str, Any], headers: dict[str, str], body: bytes
 ) -> httpx.Response:
     return await client.post(f"/v1/webhooks/{kind}/{integration['id']}", headers=headers, content=body)
-
-
-async def connect_jira(admin_client: httpx.AsyncClient, jira: FakeJira) -> dict[str, Any]:
-    return await connect(
-        admin_client,
-        {
-            "kind": "jira",
-            "name": "ops-jira",
-            "base_url": jira.base_url,
-            "settings": {"project_key": "OPS", "email": EMAIL},
-            "credentials": {"token": TOKEN},
-        },
-    )

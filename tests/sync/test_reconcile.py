@@ -16,7 +16,6 @@ from tests.fakes.jira import FakeJira, signed_webhook
 from tests.fakes.server import Fault
 from tests.sync.helpers import (
     SECRET,
-    connect_jira,
     deliveries,
     drain,
     item_of,
@@ -25,8 +24,9 @@ from tests.sync.helpers import (
     quick_worker,
     wait_until,
 )
+from tests.sync.trackers import JiraTracker
 
-CREATE_PATH = "/rest/api/3/issue"
+CREATE_PATH = JiraTracker.create_path
 HOURS_AGO = timedelta(hours=2)
 
 
@@ -58,7 +58,7 @@ async def test_reconcile_polls_links_not_confirmed_for_the_period_and_applies_th
     reconcile_after_seconds: float,
     polled: bool,
 ) -> None:
-    await connect_jira(admin_client, jira)
+    await JiraTracker(jira).connect(admin_client)
     [item] = await linked_items(client, worker, 1)
     issue_id = item["external"]["id"]
     jira.move(issue_id, "In Progress")  # no webhook: only a poll can notice
@@ -86,7 +86,7 @@ async def test_only_links_left_unconfirmed_are_polled(
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    integration = await connect_jira(admin_client, jira)
+    integration = await JiraTracker(jira).connect(admin_client)
     with monkeypatch.context() as earlier:  # the links were saved two hours ago
         earlier.setattr(sync_service, "utc_now", lambda: datetime.now(UTC) - HOURS_AGO)
         forgotten, confirmed = await linked_items(client, worker, 2)
@@ -123,7 +123,7 @@ async def test_two_workers_apply_each_webhook_of_a_burst_exactly_once(
     app: FastAPI,
     database_url: str,
 ) -> None:
-    integration = await connect_jira(admin_client, jira)
+    integration = await JiraTracker(jira).connect(admin_client)
     items = await linked_items(client, worker, 20)
     # A status no action item status maps to: every time an event is applied, `unmapped` counts it.
     jira.add_status("Blocked", "undefined", transition_id="41")
@@ -156,7 +156,7 @@ async def test_a_change_made_while_another_worker_creates_the_issue_does_not_cre
     app: FastAPI,
     database_url: str,
 ) -> None:
-    await connect_jira(admin_client, jira)
+    await JiraTracker(jira).connect(admin_client)
     postmortem = await create_postmortem(client)
     # Jira is slow to create: the first worker is still waiting when the item changes.
     jira.faults.append(Fault(delay=1.0, method="POST", path_contains=CREATE_PATH))
@@ -185,7 +185,7 @@ async def test_a_poll_that_finds_nothing_new_keeps_the_items_etag(
     app: FastAPI,
     database_url: str,
 ) -> None:
-    await connect_jira(admin_client, jira)
+    await JiraTracker(jira).connect(admin_client)
     [item] = await linked_items(client, worker, 1)
     before = await client.get(f"/v1/action-items/{item['id']}")
 

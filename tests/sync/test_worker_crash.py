@@ -23,7 +23,8 @@ from starlette.responses import Response
 
 from tests.factories import add_action_item, create_postmortem
 from tests.fakes.github import TOKEN, FakeGitHub
-from tests.sync.helpers import SECRET, connect, deliveries, drain, item_of, post_webhook, quick_worker, wait_until
+from tests.sync.helpers import SECRET, deliveries, drain, item_of, post_webhook, quick_worker, wait_until
+from tests.sync.trackers import GitHubTracker
 
 WORKER = Path(sys.executable).with_name("postmortems")
 
@@ -77,16 +78,7 @@ async def test_a_worker_killed_before_saving_the_link_leaves_exactly_one_issue(
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    integration = await connect(
-        admin_client,
-        {
-            "kind": "github",
-            "name": "followups",
-            "base_url": github.base_url,
-            "settings": {"owner": github.owner, "repo": github.repo},
-            "credentials": {"token": TOKEN},
-        },
-    )
+    integration = await GitHubTracker(github).connect(admin_client)
     # A webhook first, so the worker process also handles the webhook secret before it dies.
     headers, body = github.issue_delivery(4242, "reopened", SECRET)
     assert (await post_webhook(anonymous_client, "github", integration, headers, body)).status_code == 202
