@@ -4,7 +4,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import ConfigDict, Field, computed_field, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, computed_field, model_validator
 from sqlmodel import Field as SQLField
 
 from service.core.base import IdMixin, TimestampMixin, version_column
@@ -131,10 +131,20 @@ class ActionItemRead(OutputModel):
     created_at: datetime
     updated_at: datetime
     version: int
+    slo_due_date: date | None = Field(
+        description="When the item is due by its priority's SLO: the UTC date of created_at plus the days set for "
+        'its priority in `POSTMORTEMS_ACTION_ITEM_SLO_DAYS` (default {"P0": 7, "P1": 14, "P2": 90}); '
+        "null without a priority."
+    )
 
     @model_validator(mode="before")
     @classmethod
-    def _link_from_columns(cls, data: Any) -> Any:
+    def _link_from_columns(cls, data: Any, info: ValidationInfo) -> Any:
+        """From a row: the link out of its `external_*` columns, and what the context derived from the settings.
+
+        The context carries `slo_due_date` (see `slo.to_read`); without it validation fails, so no
+        answer can silently lack it.
+        """
         if isinstance(data, ActionItem):
             columns = {name: getattr(data, name) for name in ActionItem.model_fields}
             link = None
@@ -148,7 +158,7 @@ class ActionItemRead(OutputModel):
                     "synced_at": data.external_synced_at,
                     "unmapped": data.external_unmapped,
                 }
-            return columns | {"external": link}
+            return columns | {"external": link} | dict(info.context or {})
         return data
 
     @computed_field  # type: ignore[prop-decorator]
@@ -156,6 +166,19 @@ class ActionItemRead(OutputModel):
     def overdue(self) -> bool:
         """Open or in progress, with a due date before today (UTC)."""
         return self.status in UNFINISHED and self.due_date is not None and self.due_date < utc_today()
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def suggested_due_date(self) -> date | None:
+        """slo_due_date when the item has no due_date, else null: a due date to set."""
+        return self.slo_due_date if self.due_date is None else None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def slo_breached(self) -> bool:
+        """Open or in progress, with a priority, and today (UTC) is after slo_due_date.
+        `GET /v1/action-items?slo_breached=true` lists these."""
+        return self.status in UNFINISHED and self.slo_due_date is not None and utc_today() > self.slo_due_date
 
 
 _version = version_column()

@@ -2,16 +2,19 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.action_items import service as action_items_service
+from service.action_items import slo
 from service.action_items.filters import ActionItemFilters
 from service.action_items.models import ActionItem, ActionItemCreate, ActionItemRead, ActionItemUpdate
 from service.auth.dependencies import ReadAccess, WriteAccess
 from service.core.etag import IfMatchHeader
-from service.core.http import responses, set_created, set_etag
+from service.core.http import SettingsDep, responses, set_created, set_etag
 from service.core.pagination import Page, PageParams
 from service.dependencies import SessionDep
 from service.postmortems.dependencies import LockedPostmortem, PostmortemDep
+from service.settings import Settings
 from service.sync import service as sync_service
 
 router = APIRouter(tags=["action-items"])
@@ -31,8 +34,13 @@ ItemDep = Annotated[ActionItem, Depends(item_or_404)]
 LockedItem = Annotated[ActionItem, Depends(item_for_update)]
 
 
-def _page(items: list[ActionItem], next_cursor: str | None) -> Page[ActionItemRead]:
-    return Page(items=[ActionItemRead.model_validate(item) for item in items], next_cursor=next_cursor)
+def _read(item: ActionItem, settings: Settings) -> ActionItemRead:
+    return slo.to_read(item, settings.action_item_slo_days)
+
+
+async def _page(session: AsyncSession, filters: ActionItemFilters, settings: Settings) -> Page[ActionItemRead]:
+    items, next_cursor = await action_items_service.list_page(session, filters, settings.action_item_slo_days)
+    return Page(items=[_read(item, settings) for item in items], next_cursor=next_cursor)
 
 
 @router.post(
@@ -42,12 +50,17 @@ def _page(items: list[ActionItem], next_cursor: str | None) -> Page[ActionItemRe
     responses=responses(401, 403, 404, 409, 413, 415, 422, created=True),
 )
 async def create(
-    _: WriteAccess, item_in: ActionItemCreate, postmortem: LockedPostmortem, session: SessionDep, response: Response
+    _: WriteAccess,
+    item_in: ActionItemCreate,
+    postmortem: LockedPostmortem,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
 ) -> ActionItemRead:
     """Add an action item to a postmortem."""
     item = await action_items_service.create(session, postmortem, item_in)
     set_created(response, f"/v1/action-items/{item.id}", item.version)
-    return ActionItemRead.model_validate(item)
+    return _read(item, settings)
 
 
 @router.get(
@@ -56,19 +69,23 @@ async def create(
     responses=responses(401, 403, 404, 422),
 )
 async def list_for_postmortem(
-    _: ReadAccess, page: Annotated[PageParams, Query()], postmortem: PostmortemDep, session: SessionDep
+    _: ReadAccess,
+    page: Annotated[PageParams, Query()],
+    postmortem: PostmortemDep,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Page[ActionItemRead]:
     """The postmortem's action items in creation order."""
     filters = ActionItemFilters(postmortem_id=postmortem.id, limit=page.limit, cursor=page.cursor)
-    return _page(*await action_items_service.list_page(session, filters))
+    return await _page(session, filters, settings)
 
 
 @router.get("/action-items", name="list", summary="List action items", responses=responses(401, 403, 422))
 async def list_items(
-    _: ReadAccess, filters: Annotated[ActionItemFilters, Query()], session: SessionDep
+    _: ReadAccess, filters: Annotated[ActionItemFilters, Query()], session: SessionDep, settings: SettingsDep
 ) -> Page[ActionItemRead]:
-    """Action items across postmortems, filtered by owner, status, priority or overdue."""
-    return _page(*await action_items_service.list_page(session, filters))
+    """Action items across postmortems, filtered by owner, status, priority, overdue or SLO breach."""
+    return await _page(session, filters, settings)
 
 
 @router.get(
@@ -76,10 +93,10 @@ async def list_items(
     summary="Get an action item",
     responses=responses(401, 403, 404, 422, etag=True),
 )
-async def get(_: ReadAccess, item: ItemDep, response: Response) -> ActionItemRead:
+async def get(_: ReadAccess, item: ItemDep, settings: SettingsDep, response: Response) -> ActionItemRead:
     """Get one action item."""
     set_etag(response, item.version)
-    return ActionItemRead.model_validate(item)
+    return _read(item, settings)
 
 
 @router.patch(
@@ -92,13 +109,14 @@ async def update(
     changes: ActionItemUpdate,
     item: LockedItem,
     session: SessionDep,
+    settings: SettingsDep,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> ActionItemRead:
     """Change the fields sent; once the postmortem is complete only `status` may change."""
     item = await action_items_service.update(session, item, changes, if_match=if_match)
     set_etag(response, item.version)
-    return ActionItemRead.model_validate(item)
+    return _read(item, settings)
 
 
 @router.delete(
@@ -118,7 +136,7 @@ async def delete(_: WriteAccess, item: LockedItem, session: SessionDep, if_match
     summary="Sync with the tracker now",
     responses=responses(401, 403, 404, 409, 422),
 )
-async def sync(_: WriteAccess, item: LockedItem, session: SessionDep) -> ActionItemRead:
+async def sync(_: WriteAccess, item: LockedItem, session: SessionDep, settings: SettingsDep) -> ActionItemRead:
     """Read the ticket's state from the tracker now, instead of waiting for a webhook or the periodic poll."""
     await sync_service.request_sync(session, item)
-    return ActionItemRead.model_validate(item)
+    return _read(item, settings)

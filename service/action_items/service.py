@@ -16,6 +16,7 @@ from service.action_items.models import (
     ItemStatus,
     stamp_completion,
 )
+from service.action_items.slo import SloDays
 from service.core.clock import utc_now
 from service.core.errors import NotFound
 from service.core.etag import check_if_match
@@ -48,9 +49,11 @@ async def get(session: AsyncSession, item_id: uuid.UUID, *, for_update: bool = F
     return item
 
 
-async def list_page(session: AsyncSession, filters: ActionItemFilters) -> tuple[list[ActionItem], str | None]:
-    """In creation order (ids are UUIDv7)."""
-    statement = select(ActionItem).where(*filters.where_clauses())
+async def list_page(
+    session: AsyncSession, filters: ActionItemFilters, slo_days: SloDays
+) -> tuple[list[ActionItem], str | None]:
+    """In creation order (ids are UUIDv7); `slo_days` is the SLO in force, for `slo_breached`."""
+    statement = select(ActionItem).where(*filters.where_clauses(slo_days))
     return await page_by_id(session, statement, col(ActionItem.id), filters)
 
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 from sqlmodel import Field as SQLField
 
 from service.core.base import IdMixin, TimestampMixin, version_column
+from service.core.clock import utc_now
 from service.core.problems import ProblemFieldError
 from service.core.schemas import (
     InputModel,
@@ -16,7 +17,6 @@ from service.core.schemas import (
     ShortText,
     UTCTimestamp,
 )
-from service.core.clock import utc_now
 from service.core.types import JSONValue, UTCDateTime, enum_type
 from service.postmortems import deadlines
 from service.postmortems.enums import Severity, Status, Template
@@ -330,8 +330,8 @@ class PostmortemRead(PostmortemContent, OutputModel):
         """Minutes from detected_at to resolved_at."""
         return _minutes_between(self.detected_at, self.resolved_at)
 
+    # The one instant every overdue flag is judged at, so that the flags agree with each other.
     _as_of: datetime = PrivateAttr(default_factory=utc_now)
-    """The one instant the overdue flags are judged at, so that they agree with each other."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property
