@@ -7,6 +7,7 @@ from sqlalchemy import Connection
 
 from service.db import make_engine
 from service.models import metadata
+from service.search.models import include_name
 from service.settings import get_settings
 
 
@@ -21,6 +22,7 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -7,6 +7,7 @@ from service.core.idempotency import IdempotencyRecord
 from service.integrations.models import Integration
 from service.outbox.models import Delivery, DeliveryAttempt
 from service.postmortems.models import Postmortem, Transition
+from service.search.models import PostmortemSearch
 from service.timeline.models import TimelineEvent
 from service.webhooks.models import InboundEvent
 
@@ -19,6 +20,7 @@ __all__ = [
     "InboundEvent",
     "Integration",
     "Postmortem",
+    "PostmortemSearch",
     "TimelineEvent",
     "Transition",
     "metadata",

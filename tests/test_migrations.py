@@ -15,6 +15,7 @@ from sqlalchemy import Connection, MetaData
 from service.db import alembic_config, head_revision, make_engine
 from service.migrate import pending_revision, upgrade
 from service.models import metadata
+from service.search.models import include_name
 from tests.backends import scratch_database
 
 T = TypeVar("T")
@@ -39,7 +40,8 @@ def on_connection(database_url: str, work: Callable[[Connection], T]) -> T:
 
 
 def tables(connection: Connection) -> set[str]:
-    return set(sa.inspect(connection).get_table_names())
+    """Tables, leaving out the search index that backs a model table (SQLite FTS5 and its shadow tables)."""
+    return {name for name in sa.inspect(connection).get_table_names() if include_name(name, "table", {})}
 
 
 def revision(connection: Connection) -> str | None:
@@ -50,7 +52,9 @@ def differences(target: MetaData) -> Callable[[Connection], list[Any]]:
     """What `alembic revision --autogenerate` would write to turn the database into `target`."""
 
     def compare(connection: Connection) -> list[Any]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True, "target_metadata": target})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "target_metadata": target, "include_name": include_name}
+        )
         return list(compare_metadata(context, target))
 
     return compare

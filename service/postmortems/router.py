@@ -48,7 +48,7 @@ async def create(
 async def list_postmortems(
     _: ReadAccess, filters: Annotated[PostmortemFilters, Query()], session: SessionDep
 ) -> Page[PostmortemRead]:
-    """List postmortems, newest first, filtered and paginated by cursor."""
+    """List postmortems, newest first (best match first with `q`), filtered and paginated by cursor."""
     postmortems, next_cursor = await postmortems_service.list_page(session, filters)
     return Page(items=postmortems, next_cursor=next_cursor)
 

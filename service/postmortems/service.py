@@ -25,6 +25,7 @@ from service.postmortems.models import (
     PostmortemRead,
     PostmortemUpdate,
 )
+from service.search import service as search_service
 
 
 def default_template(severity: Severity) -> Template:
@@ -38,6 +39,7 @@ async def create(session: AsyncSession, postmortem_in: PostmortemCreate) -> Post
     await _validate(session, postmortem)
     session.add(postmortem)
     await session.flush()
+    await search_service.index(session, postmortem)
     return postmortem
 
 
@@ -62,9 +64,14 @@ async def read(session: AsyncSession, postmortem_id: uuid.UUID) -> PostmortemRea
 
 
 async def list_page(session: AsyncSession, filters: PostmortemFilters) -> tuple[list[PostmortemRead], str | None]:
-    """Newest first; ids are UUIDv7, so id order is creation order."""
-    statement = _select_for_read().where(*filters.where_clauses())
-    rows, next_cursor = await page_by_id(session, statement, col(Postmortem.id), filters, descending=True)
+    """Newest first (ids are UUIDv7, so id order is creation order); with `q`, best match first."""
+    if filters.q is not None:
+        rows, next_cursor = await search_service.ranked_page(
+            session, _select_for_read(), filters.where_clauses(), filters.q, filters
+        )
+    else:
+        statement = _select_for_read().where(*filters.where_clauses())
+        rows, next_cursor = await page_by_id(session, statement, col(Postmortem.id), filters, descending=True)
     return [_to_read(row[0], action_items_service.summary_of(row)) for row in rows], next_cursor
 
 
@@ -78,6 +85,8 @@ async def update(
     await _validate(session, postmortem)
     postmortem.updated_at = utc_now()
     await session.flush()
+    if changes.model_fields_set & search_service.SEARCHED_FIELDS:
+        await search_service.index(session, postmortem)
     return postmortem
 
 

@@ -11,6 +11,7 @@ from service.core.etag import check_if_match
 from service.core.pagination import PageParams, keyset_page
 from service.postmortems.freeze import ensure_editable
 from service.postmortems.models import Postmortem
+from service.search import service as search_service
 from service.timeline.models import TimelineEvent, TimelineEventCreate, TimelineEventUpdate
 
 
@@ -19,6 +20,7 @@ async def add(session: AsyncSession, postmortem: Postmortem, event_in: TimelineE
     event = TimelineEvent(**event_in.model_dump(), postmortem_id=postmortem.id)
     session.add(event)
     await session.flush()
+    await search_service.index(session, postmortem)
     return event
 
 
@@ -66,6 +68,7 @@ async def update(
         setattr(event, name, value)
     event.updated_at = utc_now()
     await session.flush()
+    await search_service.index(session, postmortem)
     return event
 
 
@@ -74,6 +77,7 @@ async def delete(session: AsyncSession, postmortem: Postmortem, event: TimelineE
     ensure_editable(postmortem, "its timeline")
     await session.delete(event)
     await session.flush()
+    await search_service.index(session, postmortem)
 
 
 def _parse_timestamp(raw: str) -> datetime:

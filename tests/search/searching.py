@@ -1,0 +1,29 @@
+"""Calls of `GET /v1/postmortems?q=...` shared by the search tests."""
+
+from typing import Any
+
+import httpx
+
+
+async def search(client: httpx.AsyncClient, q: str, **params: Any) -> dict[str, Any]:
+    response = await client.get("/v1/postmortems", params={"q": q} | params)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def found(client: httpx.AsyncClient, q: str, **params: Any) -> list[str]:
+    """Titles of every postmortem found, in result order (one page of up to 200)."""
+    return [item["title"] for item in (await search(client, q, limit=200, **params))["items"]]
+
+
+async def walk(client: httpx.AsyncClient, q: str, limit: int, **params: Any) -> list[str]:
+    """Ids of every postmortem found, following `next_cursor` page by page."""
+    ids: list[str] = []
+    cursor = None
+    while True:
+        page = await search(client, q, limit=limit, **params, **({"cursor": cursor} if cursor else {}))
+        assert len(page["items"]) <= limit
+        ids.extend(item["id"] for item in page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return ids
