@@ -15,6 +15,8 @@ from service.core.openapi import install_openapi, operation_id
 from service.core.problems import install_problem_handlers
 from service.core.unit_of_work import UnitOfWorkMiddleware
 from service.db import head_revision, make_engine, make_session_factories
+from service.documents.models import MARKDOWN_MEDIA_TYPE
+from service.documents.router import IMPORT_PATH
 from service.health import router as health_router
 from service.integrations.secrets import SecretBox
 from service.outbox.runner import background_worker
@@ -69,5 +71,9 @@ def create_app(settings: Settings, *, pooled: bool = True, run_worker: bool = Fa
     app.include_router(api_router)
     app.include_router(webhooks_router)
     app.add_middleware(UnitOfWorkMiddleware, read_sessions=read_sessions, write_sessions=write_sessions)
-    app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyGuardMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        text_bodies={IMPORT_PATH: MARKDOWN_MEDIA_TYPE},
+    )
     return app

@@ -1,10 +1,11 @@
-"""`postmortems`: run the service, migrate its database, manage API keys, export OpenAPI."""
+"""`postmortems`: run the service, migrate its database, manage API keys, import documents, export OpenAPI."""
 
 import argparse
 import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from service.auth.models import Scope
 from service.settings import get_settings
@@ -44,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="deliver action items to the trackers (the outbox worker)")
     worker.add_argument("--once", action="store_true", help="process what is due, then exit")
     worker.set_defaults(handler=_worker)
+
+    imports = commands.add_parser(
+        "import", help="import Markdown postmortems as drafts: files, and folders of *.md files (recursively)"
+    )
+    imports.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    imports.set_defaults(handler=_import)
 
     openapi = commands.add_parser("openapi", help="print the OpenAPI document")
     openapi.set_defaults(handler=_openapi)
@@ -138,6 +145,34 @@ def _worker(args: argparse.Namespace) -> int:
 
     asyncio.run(run())
     return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    import click
+
+    from service.db import make_engine, make_session_factories
+    from service.documents.files import Report, import_files, markdown_files
+
+    settings = get_settings()
+    if not _schema_ready(settings.database_url):
+        return 1
+    files, missing = markdown_files(args.paths)
+
+    async def run() -> Report:
+        engine = make_engine(settings.database_url, pooled=False)
+        try:
+            _, write_sessions = make_session_factories(engine)
+            with click.progressbar(length=len(files), label="importing", file=sys.stderr, show_pos=True) as bar:
+                return await import_files(
+                    files, write_sessions, slo_days=settings.action_item_slo_days, on_done=lambda _: bar.update(1)
+                )
+        finally:
+            await engine.dispose()
+
+    report = asyncio.run(run())
+    report.failures[:0] = missing
+    print("\n".join(report.lines()))
+    return 1 if report.failures else 0
 
 
 def _openapi(_: argparse.Namespace) -> int:

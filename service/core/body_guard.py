@@ -1,4 +1,10 @@
-"""Admit request bodies: JSON only (415 otherwise) and no larger than the limit (413)."""
+"""Admit request bodies: JSON only (415 otherwise) and no larger than the limit (413).
+
+Routes that read another media type (the Markdown import) are listed in `text_bodies`: they take
+that type only.
+"""
+
+from collections.abc import Mapping
 
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
@@ -22,10 +28,18 @@ class _BodyTooLarge(HTTPException):
 
 
 class BodyGuardMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, raw_body_prefix: str = "/v1/webhooks/") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        raw_body_prefix: str = "/v1/webhooks/",
+        text_bodies: Mapping[str, str] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.raw_body_prefix = raw_body_prefix
+        self.text_bodies = dict(text_bodies or {})  # path -> the one media type it takes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
@@ -39,13 +53,19 @@ class BodyGuardMiddleware:
             return
         has_body = (declared_length.isdigit() and int(declared_length) > 0) or ("transfer-encoding" in headers)
         signed_raw_body = path.startswith(self.raw_body_prefix)  # verified as bytes before anything is parsed
-        if has_body and not signed_raw_body and not is_json_media_type(headers.get("content-type", "")):
+        content_type = headers.get("content-type", "")
+        if (expected := self.text_bodies.get(path)) is not None:
+            accepted = content_type.split(";", 1)[0].strip().lower() == expected
+        else:
+            expected = "application/json"
+            accepted = signed_raw_body or is_json_media_type(content_type)
+        if has_body and not accepted:
             response = problem_response(
                 path,
                 415,
-                detail="request bodies must be application/json",
+                detail=f"request bodies must be {expected}",
                 errors=[],
-                headers={"Accept": "application/json"},
+                headers={"Accept": expected},
             )
             await response(scope, receive, send)
             return

@@ -22,6 +22,7 @@ class FieldError:
     message: str
     code: str
     location: Location = "body"
+    line: int | None = None  # 1-based line of an imported document, for errors found in one
 
 
 class DomainError(Exception):

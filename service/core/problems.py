@@ -28,6 +28,11 @@ class ProblemFieldError(BaseModel):
     location: str = Field(description="Where the field is: body, query, path, header or resource.")
     message: str
     code: str = Field(description="Machine-readable reason, e.g. `missing` or `required`.")
+    line: int | None = Field(
+        default=None,
+        exclude_if=lambda line: line is None,
+        description="Line at fault in an imported document (`field` then names its section); else absent.",
+    )
 
 
 class Problem(BaseModel):
@@ -63,8 +68,16 @@ class Problem(BaseModel):
     errors: list[ProblemFieldError] = Field(default_factory=list)
 
 
-def field_error_body(error: FieldError) -> dict[str, str]:
-    return {"field": error.field, "location": error.location, "message": error.message, "code": error.code}
+def field_error_body(error: FieldError) -> dict[str, str | int]:
+    body: dict[str, str | int] = {
+        "field": error.field,
+        "location": error.location,
+        "message": error.message,
+        "code": error.code,
+    }
+    if error.line is not None:
+        body["line"] = error.line
+    return body
 
 
 def problem_response(

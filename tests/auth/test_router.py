@@ -80,8 +80,15 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def _body(method: str) -> dict[str, Any] | None:
-    return {} if method in ("POST", "PATCH") else None
+TEXT_BODIES = {("POST", "/v1/postmortems/import"): "text/markdown"}
+"""Operations that take a document rather than JSON."""
+
+
+def _body(method: str, path: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """Request arguments with a body of the media type the operation takes."""
+    if (method, path) in TEXT_BODIES:
+        return {"content": b"", "headers": (headers or {}) | {"Content-Type": TEXT_BODIES[method, path]}}
+    return {"json": {} if method in ("POST", "PATCH") else None, "headers": headers}
 
 
 async def create_key(admin_client: httpx.AsyncClient, *, name: str = "incident-bot", scope: str = "write") -> Any:
@@ -163,7 +170,7 @@ async def test_every_operation_refuses_a_request_without_a_valid_key(
 ) -> None:
     # Ids of nothing: the answer must be 401, never a 404 that tells what exists.
     url = path.format_map({name: uuid.uuid4() for name in PATH_PARAMETERS})
-    response = await anonymous_client.request(method, url, headers=bad_credentials, json=_body(method))
+    response = await anonymous_client.request(method, url, **_body(method, path, bad_credentials))
     problem = assert_problem(response, 401)
     assert response.headers["www-authenticate"] == "Bearer"
     assert problem["type"].endswith(":unauthorized")
@@ -173,7 +180,7 @@ async def test_every_operation_refuses_a_request_without_a_valid_key(
 async def test_a_key_with_a_narrower_scope_is_forbidden(
     clients: dict[Scope, httpx.AsyncClient], existing_ids: dict[str, str], method: str, path: str, scope: Scope
 ) -> None:
-    response = await clients[scope].request(method, path.format_map(existing_ids), json=_body(method))
+    response = await clients[scope].request(method, path.format_map(existing_ids), **_body(method, path))
     problem = assert_problem(response, 403)
     assert problem["type"].endswith(":forbidden")
     assert repr(required_scope(method, path).value) in problem["detail"]
@@ -183,7 +190,7 @@ async def test_a_key_with_a_narrower_scope_is_forbidden(
 async def test_a_key_with_the_scope_or_a_wider_one_is_let_through(
     clients: dict[Scope, httpx.AsyncClient], existing_ids: dict[str, str], method: str, path: str, scope: Scope
 ) -> None:
-    response = await clients[scope].request(method, path.format_map(existing_ids), json=_body(method))
+    response = await clients[scope].request(method, path.format_map(existing_ids), **_body(method, path))
     assert response.status_code not in (401, 403), response.text
 
 
