@@ -6,6 +6,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.action_items.models import Priority
+from service.action_items.slo import DEFAULT_SLO_DAYS, MAX_SLO_DAYS
 from service.policy.enums import ReasonCode
 from service.postmortems.enums import Severity
 from service.review.models import Rule
@@ -65,15 +67,46 @@ class Settings(BaseSettings):
     policy_rules: set[ReasonCode] = Field(
         default_factory=lambda: set(ReasonCode), description="The rules of the postmortem policy in force."
     )
+    public_redact_terms: list[str] = Field(
+        default_factory=list,
+        description="Terms left out of public incident reports (whole words or phrases, any case), "
+        'e.g. ["Project Falcon", "eu-west-1"].',
+    )
     policy_standard_reasons: set[ReasonCode] = Field(
         default_factory=lambda: {ReasonCode.DATA_LOSS, ReasonCode.SECURITY},
         description="Reasons that call for the standard template even for a P3 incident.",
+    )
+    action_item_slo_days: dict[Priority, Annotated[int, Field(ge=1, le=MAX_SLO_DAYS)]] = Field(
+        default_factory=lambda: dict(DEFAULT_SLO_DAYS),
+        description='Calendar days an action item may take from its creation, per priority, e.g. {"P0": 3}; '
+        "missing priorities keep their default (P0 7, P1 14, P2 90).",
+    )
+
+    stats_sla_target: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=0.9, description="`GET /v1/stats`: share of postmortems to complete within 5 business days."
+    )
+    stats_time_to_postmortem_target_business_days: Annotated[float, Field(gt=0)] = Field(
+        default=5.0, description="`GET /v1/stats`: the median time from resolution to completion to stay below."
+    )
+    stats_action_item_target: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=0.7, description="`GET /v1/stats`: share of action items to have done by their due date."
+    )
+    stats_mttd_target_minutes: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, description="`GET /v1/stats`: the mean time to detect to stay below; unset: no target."
+    )
+    stats_mttr_target_minutes: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, description="`GET /v1/stats`: the mean time to restore to stay below; unset: no target."
     )
 
     @field_validator("required_approvals")
     @classmethod
     def _fill_missing_severities(cls, value: dict[Severity, int]) -> dict[Severity, int]:
         return {severity: value.get(severity, 1) for severity in Severity}
+
+    @field_validator("action_item_slo_days")
+    @classmethod
+    def _fill_missing_priorities(cls, value: dict[Priority, int]) -> dict[Priority, int]:
+        return DEFAULT_SLO_DAYS | value
 
 
 @lru_cache
