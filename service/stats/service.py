@@ -19,7 +19,7 @@ from service.core.business_days import add_business_days
 from service.core.errors import FieldError, Unprocessable
 from service.core.types import json_array_contains
 from service.postmortems.enums import Status
-from service.postmortems.models import Postmortem
+from service.postmortems.models import INCIDENT_AT, Postmortem
 from service.settings import Settings
 from service.stats.models import (
     DEFAULT_WINDOW_DAYS,
@@ -46,11 +46,6 @@ from service.stats.sql import add_days, byte_order, percentiles, seconds_between
 EARLIEST = datetime.min.replace(tzinfo=UTC)
 HOURS_PER_BUSINESS_DAY = 24 * 7 / 5
 """A business week is a calendar week: five business days span 168 hours."""
-
-
-def incident_at() -> Any:
-    """When the incident happened, as its postmortem tells: `started_at`, else `resolved_at`, else `created_at`."""
-    return func.coalesce(col(Postmortem.started_at), col(Postmortem.resolved_at), col(Postmortem.created_at))
 
 
 def resolve_window(params: StatsParams) -> Window:
@@ -88,7 +83,7 @@ def _filters(window: Window) -> list[Any]:
 
 
 def _in_range(start: datetime, end: datetime) -> list[Any]:
-    at = incident_at()
+    at = INCIDENT_AT
     return [at >= start, at < end]
 
 
@@ -265,8 +260,8 @@ async def _repeat_incidents(session: AsyncSession, window: Window) -> RepeatInci
     ordered = (
         select(
             failure_mode.label("failure_mode"),
-            incident_at().label("at"),
-            func.lag(incident_at()).over(partition_by=failure_mode, order_by=incident_at()).label("before"),
+            INCIDENT_AT.label("at"),
+            func.lag(INCIDENT_AT).over(partition_by=failure_mode, order_by=INCIDENT_AT).label("before"),
             in_scope.label("in_scope"),
         )
         .where(failure_mode.is_not(None), *_in_range(lookback_from, window.to))
