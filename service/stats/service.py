@@ -247,32 +247,26 @@ async def _overdue_action_items(session: AsyncSession, window: Window) -> int:
 async def _repeat_incidents(session: AsyncSession, window: Window) -> RepeatIncidents:
     """One pass over the postmortems with a failure mode from the lookback before the previous window to `to`.
 
-    Window functions find the latest earlier incident of each one's failure mode, so no postmortem is looked
-    up one by one: `lag` gives the one before in time order, and among incidents at the same moment (whose
-    `lag` may be each other) the one whose `lag` is earlier carries it for all of them. (A frame with
-    `EXCLUDE GROUP` would say it in one step, but SQLite evaluates such a frame row by row: quadratic.)
-    The filters select the postmortems counted, not the earlier ones.
+    A window frame of the one group of peers before each row (`GROUPS 1 PRECEDING`) gives the latest
+    incident of the same failure mode strictly earlier, so incidents at the same moment do not repeat
+    each other and no postmortem is looked up one by one. The filters select the postmortems counted,
+    not the earlier ones.
     """
     failure_mode = col(Postmortem.failure_mode)
     lookback_from = _earlier(window.previous_from, timedelta(days=REPEAT_WINDOW_DAYS))
     filters = _filters(window)
     in_scope = sa.case((and_(*filters), 1), else_=0) if filters else sa.literal_column("1")
-    ordered = (
+    incidents = (
         select(
-            failure_mode.label("failure_mode"),
             INCIDENT_AT.label("at"),
-            func.lag(INCIDENT_AT).over(partition_by=failure_mode, order_by=INCIDENT_AT).label("before"),
+            func.max(INCIDENT_AT)
+            .over(partition_by=failure_mode, order_by=INCIDENT_AT, groups=(-1, -1))
+            .label("prior_at"),
             in_scope.label("in_scope"),
         )
         .where(failure_mode.is_not(None), *_in_range(lookback_from, window.to))
-        .subquery("ordered")
+        .subquery("incidents")
     )
-    strictly_before = sa.case((ordered.c.before < ordered.c.at, ordered.c.before))
-    incidents = select(
-        ordered.c.at,
-        func.max(strictly_before).over(partition_by=[ordered.c.failure_mode, ordered.c.at]).label("prior_at"),
-        ordered.c.in_scope,
-    ).subquery("incidents")
     at, prior_at = incidents.c.at, incidents.c.prior_at
     repeat = and_(prior_at.is_not(None), prior_at >= add_days(at, -REPEAT_WINDOW_DAYS))
     current = and_(at >= window.from_, at < window.to)
