@@ -1,5 +1,6 @@
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -95,3 +96,14 @@ async def anonymous_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def scratch_dir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture
+def configure(app: FastAPI, settings: Settings) -> Iterator[Callable[..., None]]:
+    """Runs the app with some settings changed for the rest of the test."""
+
+    def apply(**overrides: Any) -> None:
+        app.state.settings = Settings(**(settings.model_dump() | overrides))
+
+    yield apply
+    app.state.settings = settings

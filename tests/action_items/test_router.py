@@ -5,6 +5,7 @@ import httpx
 import pytest
 
 from tests.factories import add_action_item, create_postmortem
+from tests.paging import every_page
 from tests.problems import UNKNOWN_ID, assert_problem
 
 PAST = "2000-01-31"
@@ -29,17 +30,6 @@ async def patch_item(client: httpx.AsyncClient, item_id: str, **changes: Any) ->
     response = await client.patch(item_url(item_id), json=changes)
     assert response.status_code == 200, response.text
     return dict(response.json())
-
-
-async def all_pages(client: httpx.AsyncClient, url: str, **params: Any) -> list[list[dict[str, Any]]]:
-    pages, cursor = [], None
-    while True:
-        response = await client.get(url, params=params | ({"cursor": cursor} if cursor else {}))
-        assert response.status_code == 200, response.text
-        pages.append(response.json()["items"])
-        cursor = response.json()["next_cursor"]
-        if cursor is None:
-            return pages
 
 
 async def summary_of(client: httpx.AsyncClient, postmortem_id: str) -> dict[str, int]:
@@ -252,7 +242,7 @@ async def test_list_across_postmortems_paginates_by_cursor(
 ) -> None:
     await seed_items(client)
 
-    pages = await all_pages(client, "/v1/action-items", **params)
+    pages = await every_page(client, "/v1/action-items", **params)
 
     assert [len(page) for page in pages] == page_sizes
     assert [item["title"] for page in pages for item in page] == expected
@@ -289,7 +279,7 @@ async def test_list_rejects_bad_query_parameters(
 async def test_list_for_a_postmortem_holds_only_its_items(client: httpx.AsyncClient) -> None:
     postmortems = await seed_items(client)
 
-    pages = await all_pages(client, items_url(postmortems["B"]), limit=2)
+    pages = await every_page(client, items_url(postmortems["B"]), limit=2)
 
     assert [len(page) for page in pages] == [2, 1]
     items = [item for page in pages for item in page]

@@ -22,6 +22,7 @@ from service.postmortems.enums import Severity, Status, Template
 from service.postmortems.models import Postmortem
 from service.settings import Settings
 from tests.factories import add_action_item, create_postmortem
+from tests.paging import every_item
 from tests.problems import assert_invalid
 
 SLO_FIELDS = ("slo_due_date", "suggested_due_date", "slo_breached")
@@ -76,16 +77,7 @@ async def patch_item(client: httpx.AsyncClient, item_id: str, **changes: Any) ->
 
 
 async def listed(client: httpx.AsyncClient, url: str = "/v1/action-items", **params: Any) -> list[dict[str, Any]]:
-    """Every item of the list, walking the pages."""
-    items: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        response = await client.get(url, params=params | ({"cursor": cursor} if cursor else {}))
-        assert response.status_code == 200, response.text
-        items.extend(response.json()["items"])
-        cursor = response.json()["next_cursor"]
-        if cursor is None:
-            return items
+    return await every_item(client, url, **params)
 
 
 # --- slo_due_date and suggested_due_date -----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """POST /v1/policy/evaluate over HTTP: any key may ask, invalid facts are refused field by field,
 and a repeat is found among the postmortems in the database."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,7 +9,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from service.settings import Settings
 from tests.factories import create_postmortem
 from tests.problems import assert_invalid, assert_problem
 
@@ -36,17 +35,6 @@ async def evaluate(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any
 
 def codes(decision: dict[str, Any]) -> list[str]:
     return [reason["code"] for reason in decision["reasons"]]
-
-
-@pytest.fixture
-def configure(app: FastAPI, settings: Settings) -> Iterator[Callable[..., None]]:
-    """Runs the app with some settings changed for the rest of the test."""
-
-    def apply(**overrides: Any) -> None:
-        app.state.settings = Settings(**(settings.model_dump() | overrides))
-
-    yield apply
-    app.state.settings = settings
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from service.postmortems import deadlines
 from service.postmortems.enums import Severity, Status, Template
 from service.postmortems.models import Postmortem
 from tests.factories import add_action_item, add_event, create_postmortem
+from tests.paging import every_item
 from tests.problems import assert_invalid
 
 DUE_FIELDS = ("draft_due_at", "review_due_at", "complete_due_at")
@@ -53,16 +54,7 @@ async def step(client: httpx.AsyncClient, postmortem_id: str, action: str) -> di
 
 
 async def listed(client: httpx.AsyncClient, **params: Any) -> list[dict[str, Any]]:
-    """Every postmortem of the list, walking the pages."""
-    items: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        response = await client.get("/v1/postmortems", params=params | ({"cursor": cursor} if cursor else {}))
-        assert response.status_code == 200, response.text
-        items.extend(response.json()["items"])
-        cursor = response.json()["next_cursor"]
-        if cursor is None:
-            return items
+    return await every_item(client, "/v1/postmortems", **params)
 
 
 async def postmortem_in(

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from tests.factories import SUBMITTABLE_STANDARD, add_action_item, add_event, create_postmortem, submittable_postmortem
+from tests.paging import ids_in_pages_of
 from tests.problems import UNKNOWN_ID, assert_invalid, assert_problem, problem_errors
 
 FULL = {
@@ -79,23 +80,6 @@ async def list_all(client: httpx.AsyncClient, **params: Any) -> list[dict[str, A
 
 async def titles(client: httpx.AsyncClient, **params: Any) -> list[str]:
     return [item["title"] for item in await list_all(client, **params)]
-
-
-async def walk(client: httpx.AsyncClient, limit: int, **params: Any) -> list[str]:
-    """Every id of the list, page by page."""
-    ids: list[str] = []
-    cursor = None
-    while True:
-        query = params | {"limit": limit} | ({"cursor": cursor} if cursor else {})
-        response = await client.get("/v1/postmortems", params=query)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        assert len(page["items"]) <= limit
-        ids.extend(item["id"] for item in page["items"])
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return ids
-        assert len(page["items"]) == limit
 
 
 def cursor_of(value: Any) -> str:
@@ -723,7 +707,7 @@ async def test_list_filters_by_creation_time(
 async def test_filters_apply_across_pages(client: httpx.AsyncClient) -> None:
     wanted = [(await create_postmortem(client, severity="P1" if n % 3 == 0 else "P2"))["id"] for n in range(10)]
     p1_newest_first = [pid for n, pid in enumerate(wanted) if n % 3 == 0][::-1]
-    assert await walk(client, 1, severity="P1") == p1_newest_first
+    assert await ids_in_pages_of(client, "/v1/postmortems", 1, severity="P1") == p1_newest_first
 
 
 @pytest.mark.parametrize(
@@ -773,7 +757,7 @@ async def test_largest_page_is_200(client: httpx.AsyncClient) -> None:
 @pytest.mark.parametrize("limit", [1, 3, 7, 12, 13])
 async def test_walking_the_pages_returns_every_postmortem_once(client: httpx.AsyncClient, limit: int) -> None:
     ids = [(await create_postmortem(client, title=f"pm {n}"))["id"] for n in range(12)]
-    assert await walk(client, limit) == ids[::-1]
+    assert await ids_in_pages_of(client, "/v1/postmortems", limit) == ids[::-1]
 
 
 async def test_pages_stay_stable_while_postmortems_are_added(client: httpx.AsyncClient) -> None:

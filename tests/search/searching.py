@@ -4,6 +4,8 @@ from typing import Any
 
 import httpx
 
+from tests.paging import ids_in_pages_of
+
 
 async def search(client: httpx.AsyncClient, q: str, **params: Any) -> dict[str, Any]:
     response = await client.get("/v1/postmortems", params={"q": q} | params)
@@ -18,12 +20,4 @@ async def found(client: httpx.AsyncClient, q: str, **params: Any) -> list[str]:
 
 async def walk(client: httpx.AsyncClient, q: str, limit: int, **params: Any) -> list[str]:
     """Ids of every postmortem found, following `next_cursor` page by page."""
-    ids: list[str] = []
-    cursor = None
-    while True:
-        page = await search(client, q, limit=limit, **params, **({"cursor": cursor} if cursor else {}))
-        assert len(page["items"]) <= limit
-        ids.extend(item["id"] for item in page["items"])
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return ids
+    return await ids_in_pages_of(client, "/v1/postmortems", limit, q=q, **params)

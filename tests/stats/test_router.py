@@ -5,7 +5,7 @@ API does not let a client set (status, `completed_at`, `created_at`) are written
 """
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -20,7 +20,6 @@ from service.core import clock
 from service.core.business_days import add_business_days
 from service.db import make_session_factories
 from service.postmortems.models import Postmortem
-from service.settings import Settings
 from tests.factories import add_action_item, create_postmortem, submittable_postmortem
 from tests.problems import assert_invalid, assert_problem
 
@@ -53,17 +52,6 @@ def store(app: FastAPI) -> Store:
             await session.commit()
 
     return write
-
-
-@pytest.fixture
-def configure(app: FastAPI, settings: Settings) -> Iterator[Callable[..., None]]:
-    """Runs the app with some settings changed for the rest of the test."""
-
-    def apply(**overrides: Any) -> None:
-        app.state.settings = Settings(**(settings.model_dump() | overrides))
-
-    yield apply
-    app.state.settings = settings
 
 
 async def postmortem(
