@@ -51,8 +51,7 @@ async def import_markdown(session: AsyncSession, markdown: str, *, slo_days: slo
         errors = sorted(dict.fromkeys(errors), key=lambda error: error.line or 0)
         noun = "error" if len(errors) == 1 else "errors"
         raise Unprocessable(f"the document has {len(errors)} {noun}", errors)
-    for event in valid.events:
-        await timeline_service.add(session, postmortem, event)
+    await timeline_service.add_all(session, postmortem, valid.events)
     for item in valid.items:
         await action_items_service.create(session, postmortem, item)
     return await document(session, postmortem.id, slo_days=slo_days)

@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func
@@ -16,12 +17,22 @@ from service.timeline.models import TimelineEvent, TimelineEventCreate, Timeline
 
 
 async def add(session: AsyncSession, postmortem: Postmortem, event_in: TimelineEventCreate) -> TimelineEvent:
+    (event,) = await add_all(session, postmortem, [event_in])
+    return event
+
+
+async def add_all(
+    session: AsyncSession, postmortem: Postmortem, events_in: Sequence[TimelineEventCreate]
+) -> list[TimelineEvent]:
+    """Add events in one flush, rewriting the postmortem's search document once for all of them."""
     ensure_editable(postmortem, "its timeline")
-    event = TimelineEvent(**event_in.model_dump(), postmortem_id=postmortem.id)
-    session.add(event)
+    if not events_in:
+        return []
+    events = [TimelineEvent(**event_in.model_dump(), postmortem_id=postmortem.id) for event_in in events_in]
+    session.add_all(events)
     await session.flush()
     await search_service.index(session, postmortem)
-    return event
+    return events
 
 
 async def get(session: AsyncSession, postmortem: Postmortem, event_id: uuid.UUID) -> TimelineEvent:
