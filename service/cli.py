@@ -2,20 +2,19 @@
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from service.auth.models import Scope
+from service.server import configure_logging
 from service.settings import get_settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(get_settings().log_level)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
@@ -31,6 +30,13 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="server processes; about one per CPU core (default 1: on Kubernetes, scale with replicas instead)",
+    )
+    serve.add_argument("--access-log", action="store_true", help="log a line per request (off by default)")
     serve.set_defaults(handler=_serve)
 
     migrate = commands.add_parser("migrate", help="upgrade the database schema to the latest version")
@@ -74,17 +80,27 @@ def _schema_ready(database_url: str) -> bool:
     return True
 
 
-def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
 
-    from service.app import create_app
-    from service.outbox.runner import worker_enabled_in_serve
+
+def _serve(args: argparse.Namespace) -> int:
+    from service import server
 
     settings = get_settings()
     if not _schema_ready(settings.database_url):
         return 1
-    app = create_app(settings, run_worker=worker_enabled_in_serve(settings))
-    uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower())
+    server.run(
+        "service.asgi:create",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=args.access_log,
+        log_level=settings.log_level,
+    )
     return 0
 
 
