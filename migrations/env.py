@@ -29,7 +29,7 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_online() -> None:
-    engine = make_engine(_database_url(), pooled=False)
+    engine = make_engine(_database_url(), pool_size=None)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)

@@ -11,10 +11,11 @@ from service import __version__
 from service.api import api_router
 from service.auth.cache import PrincipalCache
 from service.core.body_guard import BodyGuardMiddleware
+from service.core.database import Database
 from service.core.openapi import install_openapi, operation_id
 from service.core.problems import install_problem_handlers
 from service.core.unit_of_work import UnitOfWorkMiddleware
-from service.db import head_revision, make_engine, make_session_factories
+from service.db import head_revision, make_engine
 from service.documents.models import MARKDOWN_MEDIA_TYPE
 from service.documents.router import IMPORT_PATH
 from service.health import router as health_router
@@ -37,18 +38,17 @@ their status comes back through the trackers' signed webhooks (`/v1/webhooks/...
 """
 
 
-def create_app(settings: Settings, *, pooled: bool = True, run_worker: bool = False) -> FastAPI:
+def create_app(settings: Settings, *, run_worker: bool = False) -> FastAPI:
     """The app; with `run_worker` its lifespan also runs the outbox worker (see `outbox.runner`)."""
-    engine = make_engine(settings.database_url, pooled=pooled)
-    read_sessions, write_sessions = make_session_factories(engine)
+    database = Database(make_engine(settings.database_url, pool_size=settings.db_pool_size))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
             if run_worker:
-                await stack.enter_async_context(background_worker(engine, settings))
+                await stack.enter_async_context(background_worker(database, settings))
             yield
-        await engine.dispose()
+        await database.dispose()
 
     app = FastAPIOffline(
         title="postmortems",
@@ -61,7 +61,8 @@ def create_app(settings: Settings, *, pooled: bool = True, run_worker: bool = Fa
         favicon_url=None,
     )
     app.state.settings = settings
-    app.state.engine = engine
+    app.state.database = database
+    app.state.engine = database.engine
     app.state.schema_head = head_revision()
     app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
     app.state.secret_box = SecretBox(settings.secret_key)
@@ -70,7 +71,7 @@ def create_app(settings: Settings, *, pooled: bool = True, run_worker: bool = Fa
     app.include_router(health_router)
     app.include_router(api_router)
     app.include_router(webhooks_router)
-    app.add_middleware(UnitOfWorkMiddleware, read_sessions=read_sessions, write_sessions=write_sessions)
+    app.add_middleware(UnitOfWorkMiddleware, database=database)
     app.add_middleware(
         BodyGuardMiddleware,
         max_body_bytes=settings.max_body_bytes,

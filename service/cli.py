@@ -113,22 +113,24 @@ def _migrate(_: argparse.Namespace) -> int:
 
 def _apikey_create(args: argparse.Namespace) -> int:
     from service.auth import service as auth_service
-    from service.db import make_engine, make_session_factories
+    from service.core.database import Database
+    from service.db import make_engine
 
     if not _schema_ready(get_settings().database_url):
         return 1
 
     async def create() -> str:
-        engine = make_engine(get_settings().database_url, pooled=False)
+        database = Database(make_engine(get_settings().database_url, pool_size=None))
         try:
-            _, write_sessions = make_session_factories(engine)
-            async with write_sessions() as session:
-                api_key, plaintext = await auth_service.create(session, name=args.name, scope=Scope(args.scope))
-                await session.commit()
+            async with database.unit(write=True) as unit:
+                api_key, plaintext = await auth_service.create(
+                    await unit.session(), name=args.name, scope=Scope(args.scope)
+                )
+                await unit.commit()
             print(f"created {args.scope} key {api_key.name!r} ({api_key.id})")
             return plaintext
         finally:
-            await engine.dispose()
+            await database.dispose()
 
     print(asyncio.run(create()))
     return 0
@@ -137,6 +139,7 @@ def _apikey_create(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     import signal
 
+    from service.core.database import Database
     from service.db import make_engine
     from service.outbox.runner import worker_context
 
@@ -145,9 +148,9 @@ def _worker(args: argparse.Namespace) -> int:
         return 1
 
     async def run() -> None:
-        engine = make_engine(settings.database_url)
+        database = Database(make_engine(settings.database_url, pool_size=settings.db_pool_size))
         try:
-            async with worker_context(engine, settings) as worker:
+            async with worker_context(database, settings) as worker:
                 if args.once:
                     await worker.run_until_idle()
                     return
@@ -157,7 +160,7 @@ def _worker(args: argparse.Namespace) -> int:
                     loop.add_signal_handler(signal_number, stop.set)
                 await worker.run(stop)
         finally:
-            await engine.dispose()
+            await database.dispose()
 
     asyncio.run(run())
     return 0
@@ -166,7 +169,8 @@ def _worker(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     import click
 
-    from service.db import make_engine, make_session_factories
+    from service.core.database import Database
+    from service.db import make_engine
     from service.documents.files import Report, import_files, markdown_files
 
     settings = get_settings()
@@ -175,15 +179,14 @@ def _import(args: argparse.Namespace) -> int:
     files, missing = markdown_files(args.paths)
 
     async def run() -> Report:
-        engine = make_engine(settings.database_url, pooled=False)
+        database = Database(make_engine(settings.database_url, pool_size=None))
         try:
-            _, write_sessions = make_session_factories(engine)
             with click.progressbar(length=len(files), label="importing", file=sys.stderr, show_pos=True) as bar:
                 return await import_files(
-                    files, write_sessions, slo_days=settings.action_item_slo_days, on_done=lambda _: bar.update(1)
+                    files, database, slo_days=settings.action_item_slo_days, on_done=lambda _: bar.update(1)
                 )
         finally:
-            await engine.dispose()
+            await database.dispose()
 
     report = asyncio.run(run())
     report.failures[:0] = missing

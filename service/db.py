@@ -1,4 +1,4 @@
-"""Engines, sessions and the schema version check, for SQLite and PostgreSQL alike."""
+"""Engines and the schema version check, for SQLite and PostgreSQL alike."""
 
 import logging
 from importlib import resources
@@ -10,14 +10,16 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event, make_url
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.util import await_
 
 MIGRATIONS_DIR = Path(str(resources.files("service.migrations")))
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 SQLITE_BEGIN_OPTION = "postmortems_sqlite_begin"
 SQLITE_BEGIN = {"deferred": "BEGIN", "immediate": "BEGIN IMMEDIATE"}
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+DEFAULT_POOL_SIZE = 10
 
 
 def async_url(database_url: str) -> URL:
@@ -35,20 +37,63 @@ def is_sqlite(database_url: str) -> bool:
     return make_url(database_url).get_backend_name() == "sqlite"
 
 
-def make_engine(database_url: str, *, pooled: bool = True) -> AsyncEngine:
+def make_engine(database_url: str, *, pool_size: int | None = DEFAULT_POOL_SIZE) -> AsyncEngine:
+    """An engine with a fixed pool of `pool_size` connections, or none (`None`: one per use, for short commands).
+
+    The pool does not overflow: a burst waits for a connection instead of opening and closing
+    extra ones, which on PostgreSQL costs more than the queries it would serve.
+    """
     url = async_url(database_url)
-    kwargs: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
+    pooling: dict[str, Any] = (
+        {"poolclass": NullPool} if pool_size is None else {"pool_size": pool_size, "max_overflow": 0}
+    )
     if url.get_backend_name() == "sqlite":
         # aiosqlite logs every statement with its parameters at DEBUG, tracker secrets included.
         logging.getLogger("aiosqlite").setLevel(logging.INFO)
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **kwargs)
+        if url.database in (None, "", ":memory:"):
+            pooling = {}  # one connection holds an in-memory database: SQLAlchemy's StaticPool
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **pooling)
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_pre_ping=False, **kwargs)
+    url, ssl = _ssl_mode(url)
+    engine = create_async_engine(url, connect_args={"ssl": ssl}, pool_pre_ping=False, **pooling)
+    _begin_asyncpg_transactions_eagerly(engine)
+    return engine
+
+
+def _ssl_mode(url: URL) -> tuple[URL, str]:
+    """The URL's `sslmode` (libpq's names) as asyncpg's `ssl`; by default none on a local host or socket.
+
+    asyncpg, like libpq, tries SSL first ("prefer") when not told otherwise, which costs a round
+    trip and a TLS context on every new connection. Over loopback or a Unix socket there is nothing
+    to protect, so SSL is used there only when the URL asks for it; remote hosts keep "prefer".
+    """
+    mode = url.query.get("sslmode")
+    if isinstance(mode, str):
+        return url.difference_update_query(["sslmode"]), mode
+    host = url.host or url.query.get("host")
+    local = host is None or (isinstance(host, str) and (host in LOCAL_HOSTS or host.startswith("/")))
+    return url, "disable" if local else "prefer"
+
+
+def _begin_asyncpg_transactions_eagerly(engine: AsyncEngine) -> None:
+    """Send BEGIN when SQLAlchemy begins a transaction, not when it next runs a statement itself.
+
+    SQLAlchemy's asyncpg adapter defers BEGIN to its own next statement, so a statement run on the
+    driver connection first (`core.sql`) would run outside the transaction. The adapter's
+    `_start_transaction` is what it calls itself at that point; it does nothing on autocommit
+    connections. tests/core/test_sql.py fails if a driver statement ever escapes the transaction.
+    """
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        adapted = connection.connection.dbapi_connection
+        if adapted is not None and adapted._transaction is None:
+            await_(adapted._start_transaction())
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
-    """Foreign keys on, WAL, and the BEGIN each session factory asks for.
+    """Foreign keys on, WAL, and the BEGIN each unit of work asks for.
 
     A deferred transaction that reads and then writes fails with SQLITE_BUSY when another
     writer got in between; `BEGIN IMMEDIATE` takes the write lock up front so writers queue.
@@ -69,28 +114,6 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "deferred")
         if mode in SQLITE_BEGIN:
             connection.exec_driver_sql(SQLITE_BEGIN[mode])
-
-
-def make_session_factories(
-    engine: AsyncEngine,
-) -> tuple[async_sessionmaker[AsyncSession], async_sessionmaker[AsyncSession]]:
-    """(read, write) session factories.
-
-    Reads autocommit (no BEGIN/ROLLBACK round trips); writes run in one transaction, which on
-    SQLite takes the write lock when it begins.
-    """
-    if engine.dialect.name == "sqlite":
-        read_options: dict[str, Any] = {SQLITE_BEGIN_OPTION: "none"}
-        write_options: dict[str, Any] = {SQLITE_BEGIN_OPTION: "immediate"}
-    else:
-        read_options, write_options = {"isolation_level": "AUTOCOMMIT"}, {}
-
-    def factory(options: dict[str, Any]) -> async_sessionmaker[AsyncSession]:
-        return async_sessionmaker(
-            engine.execution_options(**options), class_=AsyncSession, expire_on_commit=False, autoflush=False
-        )
-
-    return factory(read_options), factory(write_options)
 
 
 def alembic_config(database_url: str) -> Config:

@@ -5,13 +5,22 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.core.unit_of_work import SESSION_STATE_KEY
+from service.core.database import UnitOfWork
+from service.core.unit_of_work import UNIT_STATE_KEY
 
 
-def get_session(request: Request) -> AsyncSession:
-    """The request's session, opened and settled by `UnitOfWorkMiddleware`."""
-    session: AsyncSession = getattr(request.state, SESSION_STATE_KEY)
-    return session
+async def get_unit(request: Request) -> UnitOfWork:
+    """The request's unit of work, opened and settled by `UnitOfWorkMiddleware`."""
+    unit: UnitOfWork = getattr(request.state, UNIT_STATE_KEY)
+    return unit
+
+
+UnitDep = Annotated[UnitOfWork, Depends(get_unit)]
+
+
+async def get_session(unit: UnitDep) -> AsyncSession:
+    """The ORM session of the request's unit of work."""
+    return await unit.session()
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

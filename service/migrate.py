@@ -15,7 +15,7 @@ def pending_revision(database_url: str) -> str | None:
     """The revision the database is at when it is behind head, else None."""
 
     async def _current() -> str | None:
-        engine = make_engine(database_url, pooled=False)
+        engine = make_engine(database_url, pool_size=None)
         try:
             return await current_revision(engine)
         finally:

@@ -8,6 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.action_items.models import Priority
 from service.action_items.slo import DEFAULT_SLO_DAYS, MAX_SLO_DAYS
+from service.db import DEFAULT_POOL_SIZE
 from service.policy.enums import ReasonCode
 from service.postmortems.enums import Severity
 from service.review.models import Rule
@@ -19,6 +20,10 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="sqlite:///./postmortems.db",
         description="SQLite file or PostgreSQL URL; the async driver is chosen automatically.",
+    )
+    db_pool_size: Annotated[int, Field(ge=1, le=1000)] = Field(
+        default=DEFAULT_POOL_SIZE,
+        description="Database connections each process keeps open (no overflow); a burst beyond them waits.",
     )
     max_body_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
     required_approvals: dict[Severity, Annotated[int, Field(ge=0)]] = Field(

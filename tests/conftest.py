@@ -10,11 +10,11 @@ from sqlalchemy import delete
 from service.app import create_app
 from service.auth import service as auth_service
 from service.auth.models import Scope
-from service.db import make_session_factories
 from service.migrate import upgrade
 from service.models import metadata
 from service.settings import Settings
 from tests.backends import scratch_database
+from tests.database import committed_session
 
 
 @pytest.fixture(scope="session")
@@ -43,23 +43,19 @@ async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     if "app" not in request.fixturenames:
         return
     app: FastAPI = request.getfixturevalue("app")
-    _, write_sessions = make_session_factories(app.state.engine)
-    async with write_sessions() as session:
+    async with committed_session(app.state.engine) as session:
         for table in reversed(metadata.sorted_tables):
             await session.exec(delete(table))
-        await session.commit()
 
 
 @pytest.fixture
 async def api_keys(app: FastAPI) -> dict[Scope, str]:
     """A fresh key per scope, named after it ("reader", "writer", "admin")."""
     names = {Scope.READ: "reader", Scope.WRITE: "writer", Scope.ADMIN: "admin"}
-    _, write_sessions = make_session_factories(app.state.engine)
     keys = {}
-    async with write_sessions() as session:
+    async with committed_session(app.state.engine) as session:
         for scope, name in names.items():
             _, keys[scope] = await auth_service.create(session, name=name, scope=scope)
-        await session.commit()
     return keys
 
 

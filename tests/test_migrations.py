@@ -29,7 +29,7 @@ def empty_database(tmp_path: Path) -> Iterator[str]:
 
 def on_connection(database_url: str, work: Callable[[Connection], T]) -> T:
     async def run() -> T:
-        engine = make_engine(database_url, pooled=False)
+        engine = make_engine(database_url, pool_size=None)
         try:
             async with engine.connect() as connection:
                 return await connection.run_sync(work)

@@ -36,11 +36,12 @@ from service.app import create_app
 from service.auth import service as auth_service
 from service.auth.models import ApiKey, Scope
 from service.core.openapi import export_openapi
-from service.db import make_engine, make_session_factories
+from service.db import make_engine
 from service.migrate import upgrade
 from service.outbox.models import Delivery, DeliveryStatus
 from service.settings import Settings
 from tests.backends import scratch_database
+from tests.database import committed_session
 from tests.factories import SUBMITTABLE_STANDARD, T0
 
 schema = schemathesis.openapi.from_dict(json.loads(export_openapi(create_app(Settings(database_url="sqlite://")))))
@@ -162,20 +163,18 @@ def _is_uuid(value: Any) -> bool:
 
 
 async def _store_admin_key(database_url: str) -> None:
-    engine = make_engine(database_url, pooled=False)
+    engine = make_engine(database_url, pool_size=None)
     try:
-        _, write_sessions = make_session_factories(engine)
-        async with write_sessions() as session:
+        async with committed_session(engine) as session:
             key_hash = auth_service.hash_key(ADMIN_KEY)
             session.add(ApiKey(name="admin", scope=Scope.ADMIN, prefix=ADMIN_KEY[:10], key_hash=key_hash))
-            await session.commit()
     finally:
         await engine.dispose()
 
 
 async def _give_up(database_url: str, delivery_id: str) -> None:
     """Make the delivery dead, as the worker leaves one that ran out of attempts, so it can be retried."""
-    engine = make_engine(database_url, pooled=False)
+    engine = make_engine(database_url, pool_size=None)
     try:
         async with engine.begin() as connection:
             await connection.execute(

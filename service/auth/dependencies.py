@@ -8,12 +8,12 @@ from service.auth import service as auth_service
 from service.auth.cache import PrincipalCache
 from service.auth.models import Principal, Scope
 from service.core.errors import Forbidden, Unauthorized
-from service.dependencies import SessionDep
+from service.dependencies import UnitDep
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer pm_...`")
 
 
-def get_principal_cache(request: Request) -> PrincipalCache:
+async def get_principal_cache(request: Request) -> PrincipalCache:
     cache: PrincipalCache = request.app.state.principal_cache
     return cache
 
@@ -22,7 +22,7 @@ PrincipalCacheDep = Annotated[PrincipalCache, Depends(get_principal_cache)]
 
 
 async def authenticate(
-    session: SessionDep,
+    unit: UnitDep,
     cache: PrincipalCacheDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -36,7 +36,7 @@ async def authenticate(
     key_hash = auth_service.hash_key(credentials.credentials)
     principal = cache.get(key_hash)
     if principal is None:
-        principal = await auth_service.authenticate(session, key_hash)
+        principal = await auth_service.authenticate(unit, key_hash)
         cache.put(key_hash, principal)
     return principal
 

@@ -2,13 +2,16 @@ import hashlib
 import secrets
 import uuid
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.auth.models import ApiKey, Principal, Scope
 from service.core.clock import utc_now
+from service.core.database import UnitOfWork
 from service.core.errors import NotFound, Unauthorized
 from service.core.pagination import PageParams, page_by_id
+from service.core.sql import Statement, param
 
 KEY_PREFIX = "pm_"
 
@@ -27,12 +30,19 @@ async def create(session: AsyncSession, *, name: str, scope: Scope) -> tuple[Api
     return api_key, plaintext
 
 
-async def authenticate(session: AsyncSession, key_hash: str) -> Principal:
-    statement = select(ApiKey).where(col(ApiKey.key_hash) == key_hash, col(ApiKey.revoked_at).is_(None))
-    api_key = (await session.exec(statement)).first()
-    if api_key is None:
+_keys = ApiKey.__table__  # type: ignore[attr-defined]
+_PRINCIPAL = Statement(
+    sa.select(_keys.c.id.label("key_id"), _keys.c.name, _keys.c.scope).where(
+        _keys.c.key_hash == param("key_hash"), _keys.c.revoked_at.is_(None)
+    )
+)
+
+
+async def authenticate(unit: UnitOfWork, key_hash: str) -> Principal:
+    row = await _PRINCIPAL.one_or_none(unit, key_hash=key_hash)
+    if row is None:
         raise Unauthorized("the API key is unknown or revoked")
-    return Principal(key_id=api_key.id, name=api_key.name, scope=api_key.scope)
+    return Principal.model_validate(row)
 
 
 async def list_page(session: AsyncSession, page: PageParams) -> tuple[list[ApiKey], str | None]:

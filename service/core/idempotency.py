@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Field, col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import Dialect
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field
 
-from service.core.base import IdMixin
+from service.core.base import IdMixin, new_id
 from service.core.clock import utc_now
+from service.core.database import UnitOfWork
 from service.core.errors import FieldError, Unprocessable
+from service.core.sql import Statement, param
 from service.core.types import JSONValue, UTCDateTime
 
 HEADER = "idempotency-key"
@@ -34,6 +37,35 @@ class IdempotencyRecord(IdMixin, table=True):
     headers: dict[str, str] = Field(sa_type=JSONValue)
     body: str = Field(sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime, nullable=False)
+
+
+_records = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+
+_FIND = Statement(
+    sa.select(_records.c.fingerprint, _records.c.status_code, _records.c.headers, _records.c.body).where(
+        _records.c.credential_hash == param("credential"), _records.c.key == param("key")
+    )
+)
+
+
+def _insert_unless_taken(dialect: Dialect) -> sa.Executable:
+    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+    values = {column: param(column) for column in ("id", "fingerprint", "status_code", "headers", "body")}
+    values |= {"credential_hash": param("credential"), "key": param("key"), "created_at": param("created_at")}
+    statement = insert(_records).values(values)
+    return statement.on_conflict_do_nothing(index_elements=["credential_hash", "key"]).returning(_records.c.id)
+
+
+_REMEMBER = Statement(_insert_unless_taken)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A POST carrying an Idempotency-Key: whose it is, the key, and what it asks for."""
+
+    credential: str
+    key: str
+    fingerprint: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,15 +100,12 @@ def validate_key(key: str) -> None:
         )
 
 
-async def find(session: AsyncSession, *, credential: str, key: str, request_fingerprint: str) -> StoredResponse | None:
+async def find(unit: UnitOfWork, request: Request) -> StoredResponse | None:
     """The stored answer for this key, or None; a key reused for another request is refused."""
-    statement = select(IdempotencyRecord).where(
-        col(IdempotencyRecord.credential_hash) == credential, col(IdempotencyRecord.key) == key
-    )
-    record = (await session.exec(statement)).first()
+    record = await _FIND.one_or_none(unit, credential=request.credential, key=request.key)
     if record is None:
         return None
-    if record.fingerprint != request_fingerprint:
+    if record["fingerprint"] != request.fingerprint:
         raise Unprocessable(
             "this Idempotency-Key was already used for a different request",
             [
@@ -85,26 +114,20 @@ async def find(session: AsyncSession, *, credential: str, key: str, request_fing
                 )
             ],
         )
-    return StoredResponse(record.status_code, dict(record.headers), record.body.encode())
+    return StoredResponse(record["status_code"], dict(record["headers"]), record["body"].encode())
 
 
-async def remember(
-    session: AsyncSession,
-    *,
-    credential: str,
-    key: str,
-    request_fingerprint: str,
-    response: StoredResponse,
-) -> None:
-    headers = {k: v for k, v in response.headers.items() if k in REPLAYED_HEADERS}
-    session.add(
-        IdempotencyRecord(
-            credential_hash=credential,
-            key=key,
-            fingerprint=request_fingerprint,
-            status_code=response.status_code,
-            headers=headers,
-            body=response.body.decode(),
-        )
+async def remember(unit: UnitOfWork, request: Request, response: StoredResponse) -> bool:
+    """Store the answer in the unit's transaction; False when a concurrent request took the key first."""
+    stored = await _REMEMBER.all(
+        unit,
+        id=new_id(),
+        credential=request.credential,
+        key=request.key,
+        fingerprint=request.fingerprint,
+        status_code=response.status_code,
+        headers={k: v for k, v in response.headers.items() if k in REPLAYED_HEADERS},
+        body=response.body.decode(),
+        created_at=utc_now(),
     )
-    await session.flush()
+    return bool(stored)

@@ -1,23 +1,22 @@
-"""One transaction per API request, committed before the response leaves.
+"""One unit of work per API request; a write's transaction is committed before the response leaves.
 
-The response is held back until the transaction commits: a client never sees a success
+A write's response is held back until its transaction commits: a client never sees a success
 for work that was not saved, and never a half-written record after an error (any response
 with status >= 400 rolls back). POSTs with an Idempotency-Key are recorded in the same
-transaction, so the work and its replayable answer are committed together.
+transaction, so the work and its replayable answer are committed together. Reads have nothing
+to commit, so their responses go out as they are made.
 """
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.core import idempotency
+from service.core.database import Database, UnitOfWork
 from service.core.errors import DomainError
 from service.core.problems import problem_response
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-SESSION_STATE_KEY = "session"
+UNIT_STATE_KEY = "unit"
 
 
 class _BufferedResponse:
@@ -84,29 +83,30 @@ async def _send_stored(response: idempotency.StoredResponse, send: Send) -> None
 
 
 class UnitOfWorkMiddleware:
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        read_sessions: async_sessionmaker[AsyncSession],
-        write_sessions: async_sessionmaker[AsyncSession],
-        path_prefix: str = "/v1/",
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, database: Database, path_prefix: str = "/v1/") -> None:
         self.app = app
-        self.read_sessions = read_sessions
-        self.write_sessions = write_sessions
+        self.database = database
         self.path_prefix = path_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(self.path_prefix):
             await self.app(scope, receive, send)
             return
+        write = scope["method"] not in READ_METHODS
+        async with self.database.unit(write=write) as unit:
+            scope.setdefault("state", {})[UNIT_STATE_KEY] = unit
+            if write:
+                await self._write(unit, scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+
+    async def _write(self, unit: UnitOfWork, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
         # Keys are scoped to the caller's credential; requests without one (signed webhooks) take none.
         authenticated = "authorization" in headers
         key = headers.get(idempotency.HEADER) if scope["method"] == "POST" and authenticated else None
         if key is None:
-            await self._run(scope, receive, send)
+            await self._run(unit, scope, receive, send)
             return
         try:
             idempotency.validate_key(key)
@@ -114,72 +114,60 @@ class UnitOfWorkMiddleware:
             await self._send_problem(scope, receive, send, error)
             return
         body = await _read_body(receive)
-        request = (
-            idempotency.credential_hash(headers.get("authorization", "")),
-            key,
-            idempotency.fingerprint(scope["method"], scope["path"], scope["query_string"], body),
+        request = idempotency.Request(
+            credential=idempotency.credential_hash(headers.get("authorization", "")),
+            key=key,
+            fingerprint=idempotency.fingerprint(scope["method"], scope["path"], scope["query_string"], body),
         )
-        await self._run(scope, _replay_receive(body), send, request)
+        await self._run(unit, scope, _replay_receive(body), send, request)
 
     async def _run(
         self,
+        unit: UnitOfWork,
         scope: Scope,
         receive: Receive,
         send: Send,
-        idempotent_request: tuple[str, str, str] | None = None,
+        idempotent_request: idempotency.Request | None = None,
     ) -> None:
-        sessions = self.read_sessions if scope["method"] in READ_METHODS else self.write_sessions
-        async with sessions() as session:
-            if idempotent_request is not None:
-                credential, key, request_fingerprint = idempotent_request
-                try:
-                    stored = await idempotency.find(
-                        session, credential=credential, key=key, request_fingerprint=request_fingerprint
-                    )
-                except DomainError as error:
-                    await self._send_problem(scope, receive, send, error)
-                    return
-                if stored is not None:
-                    await _send_stored(stored, send)
-                    return
-            scope.setdefault("state", {})[SESSION_STATE_KEY] = session
-            response = _BufferedResponse()
-            await self.app(scope, receive, response)
-            if response.status_code >= 400:
-                await session.rollback()
-                await response.send_to(send)
-                return
-            if sessions is self.read_sessions:  # autocommit reads: nothing to commit
-                await response.send_to(send)
-                return
+        if idempotent_request is not None:
             try:
-                if idempotent_request is not None and not response.forbids_storing():
-                    credential, key, request_fingerprint = idempotent_request
-                    await idempotency.remember(
-                        session,
-                        credential=credential,
-                        key=key,
-                        request_fingerprint=request_fingerprint,
-                        response=response.stored(),
-                    )
-                await session.commit()
-            except IntegrityError:
-                if idempotent_request is None:
-                    raise
-                # A concurrent request with the same key committed first: answer what it answered.
-                await session.rollback()
-                try:
-                    stored = await idempotency.find(
-                        session, credential=credential, key=key, request_fingerprint=request_fingerprint
-                    )
-                except DomainError as error:  # it committed a different request under the same key
-                    await self._send_problem(scope, receive, send, error)
-                    return
-                if stored is None:
-                    raise
+                stored = await idempotency.find(unit, idempotent_request)
+            except DomainError as error:
+                await self._send_problem(scope, receive, send, error)
+                return
+            if stored is not None:
                 await _send_stored(stored, send)
                 return
+        response = _BufferedResponse()
+        await self.app(scope, receive, response)
+        if response.status_code >= 400:
+            await unit.rollback()
+            await response.send_to(send)
+            return
+        remembered = (
+            idempotent_request is None
+            or response.forbids_storing()
+            or await idempotency.remember(unit, idempotent_request, response.stored())
+        )
+        if not remembered:  # a concurrent request with the same key committed first: answer what it answered
+            assert idempotent_request is not None
+            await unit.rollback()
+            await self._replay_winner(unit, scope, receive, send, idempotent_request)
+            return
+        await unit.commit()
         await response.send_to(send)
+
+    async def _replay_winner(
+        self, unit: UnitOfWork, scope: Scope, receive: Receive, send: Send, request: idempotency.Request
+    ) -> None:
+        try:
+            stored = await idempotency.find(unit, request)
+        except DomainError as error:  # it committed a different request under the same key
+            await self._send_problem(scope, receive, send, error)
+            return
+        if stored is None:
+            raise RuntimeError("an idempotency record conflicted with one that cannot be found")
+        await _send_stored(stored, send)
 
     @staticmethod
     async def _send_problem(scope: Scope, receive: Receive, send: Send, error: DomainError) -> None:

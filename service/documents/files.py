@@ -6,11 +6,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 import service.models  # noqa: F401 - every table mapped, as in the app: an import reaches the outbox and the index
 from service.action_items.slo import SloDays
+from service.core.database import Database
 from service.core.errors import DomainError
 from service.documents import service as documents_service
 
@@ -61,7 +59,7 @@ def markdown_files(paths: Iterable[Path]) -> tuple[list[Path], list[Failure]]:
 
 async def import_files(
     files: Sequence[Path],
-    sessions: async_sessionmaker[AsyncSession],
+    database: Database,
     *,
     slo_days: SloDays,
     on_done: Callable[[Path], None] = lambda _: None,
@@ -69,7 +67,7 @@ async def import_files(
     """Each file in its own transaction, through the same code as `POST /v1/postmortems/import`."""
     report = Report(imported=[], failures=[])
     for path in files:
-        outcome = await _import_file(path, sessions, slo_days)
+        outcome = await _import_file(path, database, slo_days)
         if isinstance(outcome, uuid.UUID):
             report.imported.append((path, outcome))
         else:
@@ -78,9 +76,7 @@ async def import_files(
     return report
 
 
-async def _import_file(
-    path: Path, sessions: async_sessionmaker[AsyncSession], slo_days: SloDays
-) -> uuid.UUID | list[Failure]:
+async def _import_file(path: Path, database: Database, slo_days: SloDays) -> uuid.UUID | list[Failure]:
     """The new postmortem's id, or why the file was not imported."""
     try:
         markdown = (await asyncio.to_thread(path.read_bytes)).decode("utf-8")
@@ -88,16 +84,16 @@ async def _import_file(
         return [Failure(path, f"cannot be read: {exc.strerror}")]
     except UnicodeDecodeError as exc:
         return [Failure(path, f"is not UTF-8 (byte {exc.start})")]
-    async with sessions() as session:
+    async with database.unit(write=True) as unit:
         try:
-            document = await documents_service.import_markdown(session, markdown, slo_days=slo_days)
+            document = await documents_service.import_markdown(await unit.session(), markdown, slo_days=slo_days)
         except DomainError as exc:
-            await session.rollback()
+            await unit.rollback()
             if not exc.errors:
                 return [Failure(path, exc.detail)]
             return [
                 Failure(path, error.message.removeprefix(f"line {error.line}: "), error.line, error.field)
                 for error in exc.errors
             ]
-        await session.commit()
+        await unit.commit()
     return document.id

@@ -5,9 +5,9 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.db import is_sqlite, make_session_factories
+from service.core.database import Database
+from service.db import is_sqlite
 from service.integrations.secrets import SecretBox
 from service.outbox.worker import Worker
 from service.settings import Settings
@@ -21,17 +21,16 @@ def worker_enabled_in_serve(settings: Settings) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def worker_context(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Worker]:
-    _, write_sessions = make_session_factories(engine)
+async def worker_context(database: Database, settings: Settings) -> AsyncIterator[Worker]:
     timeout = httpx.Timeout(settings.tracker_timeout_seconds)
     async with httpx.AsyncClient(timeout=timeout, headers={"User-Agent": "postmortems"}) as client:
-        yield Worker(Context(write_sessions, client, settings, SecretBox(settings.secret_key)))
+        yield Worker(Context(database, client, settings, SecretBox(settings.secret_key)))
 
 
 @contextlib.asynccontextmanager
-async def background_worker(engine: AsyncEngine, settings: Settings) -> AsyncIterator[None]:
+async def background_worker(database: Database, settings: Settings) -> AsyncIterator[None]:
     """Run a worker for the duration of the block; on exit it finishes its current delivery and stops."""
-    async with worker_context(engine, settings) as worker:
+    async with worker_context(database, settings) as worker:
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop))
         try:

@@ -51,10 +51,10 @@ class Worker:
 
     async def run_once(self) -> int:
         """Claim one batch and process it; the number of deliveries processed."""
-        async with self.context.sessions() as session:
+        async with self.context.database.unit(write=True) as unit:
             lease = timedelta(seconds=self.settings.outbox_lease_seconds)
-            claimed = await outbox_service.claim(session, limit=CLAIM_BATCH, lease=lease)
-            await session.commit()
+            claimed = await outbox_service.claim(await unit.session(), limit=CLAIM_BATCH, lease=lease)
+            await unit.commit()
         for delivery_id in claimed:
             await self._process(delivery_id)
         return len(claimed)
@@ -68,7 +68,8 @@ class Worker:
     async def enqueue_reconciles(self) -> int:
         """Poll linked tickets whose state was not confirmed for `reconcile_after_seconds`."""
         stale_before = utc_now() - timedelta(seconds=self.settings.reconcile_after_seconds)
-        async with self.context.sessions() as session:
+        async with self.context.database.unit(write=True) as unit:
+            session = await unit.session()
             statement = (
                 select(ActionItem.id, ActionItem.integration_id)
                 .where(
@@ -86,12 +87,13 @@ class Worker:
                 )
             # Not again until the next period, whatever the answer; bookkeeping, so no new item version.
             await sync_service.confirm(session, [item_id for item_id, _ in stale])
-            await session.commit()
+            await unit.commit()
         return len(stale)
 
     async def _process(self, delivery_id: object) -> None:
         started_at = utc_now()
-        async with self.context.sessions() as session:
+        async with self.context.database.unit(write=False) as unit:
+            session = await unit.session()
             delivery = await session.get(Delivery, delivery_id)
             if delivery is None:
                 return
@@ -119,7 +121,8 @@ class Worker:
             delivery.attempts,
             "retry" if outcome is None else outcome.value,
         )
-        async with self.context.sessions() as session:
+        async with self.context.database.unit(write=True) as unit:
+            session = await unit.session()
             current = await session.get(Delivery, delivery.id, with_for_update=True)
             if current is None:
                 return
@@ -130,7 +133,7 @@ class Worker:
                 item = await session.get(ActionItem, current.action_item_id)
                 if item is not None:
                     sync_service.mark_failed(item, error or "delivery failed")
-            await session.commit()
+            await unit.commit()
 
     def _backoff(self, attempts: int, retry_after: float | None) -> float:
         return outbox_service.backoff(

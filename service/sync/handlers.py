@@ -10,11 +10,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.action_items.models import ActionItem
+from service.core.database import Database
 from service.integrations import service as integrations_service
 from service.integrations.models import Integration
 from service.integrations.secrets import SecretBox
@@ -29,7 +29,7 @@ from service.webhooks.models import InboundEvent
 
 @dataclass(frozen=True)
 class Context:
-    sessions: async_sessionmaker[AsyncSession]
+    database: Database
     client: httpx.AsyncClient
     settings: Settings
     box: SecretBox
@@ -40,7 +40,8 @@ Handler = Callable[[Context, Delivery], Awaitable[None]]
 
 async def push(context: Context, delivery: Delivery) -> None:
     """Create the item's ticket (found again by its marker after a crash) or bring it up to date."""
-    async with context.sessions() as session:
+    async with context.database.unit(write=False) as unit:
+        session = await unit.session()
         item, postmortem, integration = await _load(session, delivery)
         adapter = _adapter(context, integration)
         draft = sync_service.draft(item, postmortem, context.settings.public_url)
@@ -54,18 +55,18 @@ async def push(context: Context, delivery: Delivery) -> None:
         remote = await adapter.update_issue(known_id, draft)
     if status_changed_here and remote.status is not draft.status:
         remote = await adapter.set_status(remote.id, draft.status)
-    async with context.sessions() as session:
-        item = await _item(session, delivery)
+    async with context.database.unit(write=True) as unit:
+        item = await _item(await unit.session(), delivery)
         if not status_changed_here:
             sync_service.apply_remote(item, remote)  # the ticket's status changed in the tracker meanwhile
         sync_service.save_link(item, integration.kind.value, remote)
-        await session.commit()
+        await unit.commit()
 
 
 async def sync(context: Context, delivery: Delivery) -> None:
     """Read the ticket and take its state."""
-    async with context.sessions() as session:
-        item, _, integration = await _load(session, delivery)
+    async with context.database.unit(write=False) as unit:
+        item, _, integration = await _load(await unit.session(), delivery)
         adapter = _adapter(context, integration)
         external_id = item.external_id
     if external_id is None:
@@ -76,7 +77,8 @@ async def sync(context: Context, delivery: Delivery) -> None:
 
 async def apply_webhook(context: Context, delivery: Delivery) -> None:
     """Apply a received webhook to the item whose ticket it is about; others are acknowledged and ignored."""
-    async with context.sessions() as session:
+    async with context.database.unit(write=False) as unit:
+        session = await unit.session()
         event_row = await session.get(InboundEvent, delivery.inbound_event_id)
         integration = await session.get(Integration, delivery.integration_id)
         if event_row is None or integration is None:
@@ -103,12 +105,13 @@ HANDLERS: dict[DeliveryKind, Handler] = {
 
 async def _apply(context: Context, item_id: uuid.UUID | None, remote: RemoteIssue | None) -> None:
     """Take the ticket's state; `remote` None means the ticket was deleted or moved away."""
-    async with context.sessions() as session:
+    async with context.database.unit(write=True) as unit:
+        session = await unit.session()
         item = await session.get(ActionItem, item_id, with_for_update=True) if item_id else None
         if item is not None:
             if not sync_service.apply_remote(item, remote):
                 await sync_service.confirm(session, [item.id])
-            await session.commit()
+            await unit.commit()
 
 
 async def _load(session: AsyncSession, delivery: Delivery) -> tuple[ActionItem, Postmortem, Integration]:

@@ -17,10 +17,10 @@ from service.action_items.models import ActionItem, ItemKind, ItemStatus, Priori
 from service.app import create_app
 from service.auth.models import Scope
 from service.core import clock
-from service.db import make_session_factories
 from service.postmortems.enums import Severity, Status, Template
 from service.postmortems.models import Postmortem
 from service.settings import Settings
+from tests.database import committed_session
 from tests.factories import add_action_item, create_postmortem
 from tests.paging import every_item
 from tests.problems import assert_invalid
@@ -52,14 +52,12 @@ def set_created_at(app: FastAPI) -> Callable[[dict[str, datetime | str]], Any]:
     """Rewrites the stored `created_at` of items, by id."""
 
     async def rewrite(created: dict[str, datetime | str]) -> None:
-        _, write_sessions = make_session_factories(app.state.engine)
-        async with write_sessions() as session:
+        async with committed_session(app.state.engine) as session:
             for item_id, at in created.items():
                 instant = datetime.fromisoformat(at) if isinstance(at, str) else at
                 await session.exec(
                     sa.update(ActionItem).where(col(ActionItem.id) == uuid.UUID(item_id)).values(created_at=instant)
                 )
-            await session.commit()
 
     return rewrite
 
@@ -352,8 +350,7 @@ async def test_python_and_sql_agree_on_slo_breached_to_the_microsecond(app: Fast
     breached = {"due yesterday, last instant", "long ago"}
     due_dates = {name: slo.slo_due_date(at, priority, days) for name, at in instants.items()}
     assert {name for name, due in due_dates.items() if due is not None and due < TODAY} == breached
-    _, write_sessions = make_session_factories(app.state.engine)
-    async with write_sessions() as session:
+    async with committed_session(app.state.engine) as session:
         postmortem = Postmortem(title="t", severity=Severity.P2, template=Template.STANDARD, status=Status.DRAFT)
         session.add(postmortem)
         await session.flush()
@@ -370,7 +367,7 @@ async def test_python_and_sql_agree_on_slo_breached_to_the_microsecond(app: Fast
                             created_at=at,
                         )
                     )
-        await session.commit()
+        await session.flush()
         clause = slo.breached_clause(days, TODAY)
         found = set((await session.exec(select(ActionItem.title).where(clause))).all())
         others = set((await session.exec(select(ActionItem.title).where(~clause))).all())

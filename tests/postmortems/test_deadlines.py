@@ -9,10 +9,10 @@ from fastapi import FastAPI
 from sqlmodel import col, select
 
 from service.core.clock import utc_now
-from service.db import make_session_factories
 from service.postmortems import deadlines
 from service.postmortems.enums import Severity, Status, Template
 from service.postmortems.models import Postmortem
+from tests.database import committed_session
 from tests.factories import add_action_item, add_event, create_postmortem
 from tests.paging import every_item
 from tests.problems import assert_invalid
@@ -320,13 +320,12 @@ OVERDUE_AT_NOW = {
 @pytest.mark.parametrize("status", list(Status))
 async def test_python_and_sql_agree_on_overdue_to_the_microsecond(app: FastAPI, status: Status) -> None:
     assert {name for name, at in RESOLUTIONS.items() if deadlines.overdue(status, at, NOW)} == OVERDUE_AT_NOW[status]
-    _, write_sessions = make_session_factories(app.state.engine)
-    async with write_sessions() as session:
+    async with committed_session(app.state.engine) as session:
         for name, at in RESOLUTIONS.items():
             session.add(
                 Postmortem(title=name, severity=Severity.P2, template=Template.STANDARD, status=status, resolved_at=at)
             )
-        await session.commit()
+        await session.flush()
         clause = deadlines.overdue_clause(col(Postmortem.resolved_at), col(Postmortem.status), NOW)
         overdue = set((await session.exec(select(Postmortem.title).where(clause))).all())
         others = set((await session.exec(select(Postmortem.title).where(~clause))).all())

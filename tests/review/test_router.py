@@ -15,10 +15,10 @@ from sqlmodel import col
 from service.app import create_app
 from service.auth.models import Scope
 from service.core.clock import utc_now
-from service.db import make_session_factories
 from service.postmortems.models import Postmortem
 from service.review.models import Rule
 from service.settings import Settings
+from tests.database import committed_session
 from tests.factories import add_action_item, add_event, create_postmortem, submittable_postmortem
 from tests.problems import UNKNOWN_ID, assert_problem, problem_errors
 
@@ -135,15 +135,13 @@ async def test_repeats_count_within_90_days_of_the_postmortem(client: httpx.Asyn
     recent = await create_postmortem(client, title="89 days before", failure_mode="config-push")
     old = await create_postmortem(client, title="91 days before", failure_mode="config-push")
     postmortem = await create_postmortem(client, failure_mode="config-push")
-    _, write_sessions = make_session_factories(app.state.engine)
-    async with write_sessions() as session:
+    async with committed_session(app.state.engine) as session:
         for other, days in ((recent, 89), (old, 91)):
             await session.exec(
                 sa.update(Postmortem)
                 .where(col(Postmortem.id) == uuid.UUID(other["id"]))
                 .values(created_at=utc_now() - timedelta(days=days))
             )
-        await session.commit()
 
     assert await repeats_of(client, postmortem["id"]) == ["89 days before"]
 

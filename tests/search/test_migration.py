@@ -11,10 +11,11 @@ from alembic import command
 from service.app import create_app
 from service.auth import service as auth_service
 from service.auth.models import Scope
-from service.db import alembic_config, make_session_factories
+from service.db import alembic_config
 from service.migrate import upgrade
 from service.settings import Settings
 from tests.backends import scratch_database
+from tests.database import committed_session
 from tests.factories import add_event, create_postmortem
 from tests.search.searching import found
 
@@ -25,10 +26,8 @@ BEFORE_SEARCH = "0002"
 async def writer_for(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(Settings(database_url=database_url))
     try:
-        _, write_sessions = make_session_factories(app.state.engine)
-        async with write_sessions() as session:
+        async with committed_session(app.state.engine) as session:
             _, key = await auth_service.create(session, name="writer", scope=Scope.WRITE)
-            await session.commit()
         transport = httpx.ASGITransport(app=app)
         headers = {"Authorization": f"Bearer {key}"}
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers) as client:

@@ -18,8 +18,8 @@ from sqlmodel import SQLModel, col
 from service.action_items.models import ActionItem
 from service.core import clock
 from service.core.business_days import add_business_days
-from service.db import make_session_factories
 from service.postmortems.models import Postmortem
+from tests.database import committed_session
 from tests.factories import add_action_item, create_postmortem, submittable_postmortem
 from tests.problems import assert_invalid, assert_problem
 
@@ -43,13 +43,11 @@ async def stats(client: httpx.AsyncClient, **params: str) -> dict[str, Any]:
 @pytest.fixture
 def store(app: FastAPI) -> Store:
     """Writes columns of a stored row, as the workflow or the clock would have."""
-    _, write_sessions = make_session_factories(app.state.engine)
 
     async def write(table: type[SQLModel], row_id: str, **values: Any) -> None:
-        async with write_sessions() as session:
+        async with committed_session(app.state.engine) as session:
             id_column = col(table.id)  # type: ignore[attr-defined]
             await session.exec(sa.update(table).where(id_column == uuid.UUID(row_id)).values(**values))
-            await session.commit()
 
     return write
 

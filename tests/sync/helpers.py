@@ -26,7 +26,7 @@ async def quick_worker(app: FastAPI, database_url: str, **overrides: Any) -> Asy
         "outbox_backoff_max_seconds": 0.02,
         "outbox_max_attempts": 4,
     } | overrides
-    async with worker_context(app.state.engine, Settings(**values)) as worker:
+    async with worker_context(app.state.database, Settings(**values)) as worker:
         yield worker
 
 
@@ -36,9 +36,9 @@ async def drain(worker: Worker, *, seconds: float = 10.0) -> None:
     deadline = loop.time() + seconds
     while loop.time() < deadline:
         await worker.run_until_idle()
-        async with worker.context.sessions() as session:
+        async with worker.context.database.unit(write=False) as unit:
             pending = select(Delivery.id).where(col(Delivery.status) == DeliveryStatus.PENDING)
-            if (await session.exec(pending)).first() is None:
+            if (await (await unit.session()).exec(pending)).first() is None:
                 return
         await asyncio.sleep(0.02)
     raise AssertionError("deliveries still pending after the deadline")
