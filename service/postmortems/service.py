@@ -39,7 +39,6 @@ async def create(session: AsyncSession, postmortem_in: PostmortemCreate) -> Post
     await _validate(session, postmortem)
     session.add(postmortem)
     await session.flush()
-    await search_service.index(session, postmortem)
     return postmortem
 
 
@@ -85,8 +84,6 @@ async def update(
     await _validate(session, postmortem)
     postmortem.updated_at = utc_now()
     await session.flush()
-    if changes.model_fields_set & search_service.SEARCHED_FIELDS:
-        await search_service.index(session, postmortem)
     return postmortem
 
 

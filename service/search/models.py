@@ -1,10 +1,12 @@
 """The search document of each postmortem, and the backend-specific index beside it.
 
 `postmortem_search` holds one row per postmortem: its searched text grouped by weight. The
-application rewrites the row whenever the postmortem or its timeline changes, in the same
-transaction and under the postmortem's row lock, so the index is never behind a committed change.
-The index itself is backend-specific and built by the migrations, outside the models on purpose
-(SQLModel can express neither), so the model/migration comparison must skip it (`include_name`):
+database rewrites the row whenever the postmortem or its timeline changes, in the same
+transaction, so the index is never behind a committed change: triggers on `postmortem` and
+`timeline_event` upsert it from the view `postmortem_search_document`, which defines the document
+(see the migration "search documents kept by the database"). The view, the triggers and the index
+are backend-specific and built by the migrations, outside the models on purpose (SQLModel can
+express none of them), so the model/migration comparison must skip them (`include_name`):
 
     PostgreSQL  postmortem_search.document   tsvector GENERATED ALWAYS AS (title A, body B, details C) STORED
                 ix_postmortem_search_document GIN index on it

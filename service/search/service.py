@@ -16,9 +16,6 @@ from service.search import query as search_query
 from service.search.models import DOCUMENT_COLUMN, FTS_TABLE, PostmortemSearch
 from service.timeline.models import TimelineEvent
 
-SEARCHED_FIELDS = frozenset({"title", "summary", "root_cause", "contributing_factors", "lessons_learned"})
-"""Postmortem fields in the search document; a change to any other field leaves it as it is."""
-
 # Column weights, the same on both backends: PostgreSQL's defaults for A, B, C in ts_rank_cd.
 TITLE_WEIGHT, BODY_WEIGHT, DETAILS_WEIGHT = 1.0, 0.4, 0.2
 
@@ -26,29 +23,6 @@ _search = PostmortemSearch.metadata.tables["postmortem_search"]
 _document = sa.literal_column(f"{PostmortemSearch.__tablename__}.{DOCUMENT_COLUMN}", postgresql.TSVECTOR)
 _fts = sa.table(FTS_TABLE, sa.column("rowid", sa.Integer))
 _fts_name: sa.ColumnClause[Any] = sa.literal_column(FTS_TABLE)
-
-
-async def index(session: AsyncSession, postmortem: Postmortem) -> None:
-    """Write the postmortem's search document from its current content and timeline.
-
-    Call it after every change to either, in the same transaction. Writers of a postmortem and
-    of its timeline hold the postmortem's row lock (SQLite: the database write lock), so the
-    timeline read here includes every committed event and no concurrent rewrite is lost.
-    """
-    events = select(TimelineEvent.description).where(col(TimelineEvent.postmortem_id) == postmortem.id)
-    descriptions = (await session.exec(events.order_by(col(TimelineEvent.occurred_at), col(TimelineEvent.id)))).all()
-    document = {
-        "title": postmortem.title,
-        "body": _lines([postmortem.summary, postmortem.root_cause]),
-        "details": _lines([*postmortem.contributing_factors, postmortem.lessons_learned, *descriptions]),
-    }
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(_search).values(postmortem_id=postmortem.id, **document)
-    await session.exec(statement.on_conflict_do_update(index_elements=[_search.c.postmortem_id], set_=document))
-
-
-def _lines(parts: Sequence[str | None]) -> str:
-    return "\n".join(part for part in parts if part)
 
 
 async def ranked_page(

@@ -12,7 +12,6 @@ from service.core.etag import check_if_match
 from service.core.pagination import PageParams, keyset_page
 from service.postmortems.freeze import ensure_editable
 from service.postmortems.models import Postmortem
-from service.search import service as search_service
 from service.timeline.models import TimelineEvent, TimelineEventCreate, TimelineEventUpdate
 
 
@@ -24,14 +23,13 @@ async def add(session: AsyncSession, postmortem: Postmortem, event_in: TimelineE
 async def add_all(
     session: AsyncSession, postmortem: Postmortem, events_in: Sequence[TimelineEventCreate]
 ) -> list[TimelineEvent]:
-    """Add events in one flush, rewriting the postmortem's search document once for all of them."""
+    """Add events in one flush (one INSERT, so the postmortem's search document is rewritten once)."""
     ensure_editable(postmortem, "its timeline")
     if not events_in:
         return []
     events = [TimelineEvent(**event_in.model_dump(), postmortem_id=postmortem.id) for event_in in events_in]
     session.add_all(events)
     await session.flush()
-    await search_service.index(session, postmortem)
     return events
 
 
@@ -79,7 +77,6 @@ async def update(
         setattr(event, name, value)
     event.updated_at = utc_now()
     await session.flush()
-    await search_service.index(session, postmortem)
     return event
 
 
@@ -88,7 +85,6 @@ async def delete(session: AsyncSession, postmortem: Postmortem, event: TimelineE
     ensure_editable(postmortem, "its timeline")
     await session.delete(event)
     await session.flush()
-    await search_service.index(session, postmortem)
 
 
 def _parse_timestamp(raw: str) -> datetime:

@@ -3,6 +3,8 @@
 import asyncio
 import base64
 import json
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -10,6 +12,9 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from service.postmortems.models import Postmortem
+from service.timeline.models import EventKind, TimelineEvent
+from tests.database import committed_session
 from tests.factories import add_action_item, add_event, create_postmortem, submittable_postmortem
 from tests.problems import UNKNOWN_ID, assert_invalid
 from tests.search.searching import found, search, walk
@@ -365,6 +370,23 @@ async def _indexed(app: FastAPI, word: str) -> int:
         else:
             statement = "SELECT count(*) FROM postmortem_search WHERE document @@ plainto_tsquery('english', :word)"
         return int((await connection.execute(sa.text(statement), {"word": word})).scalar_one())
+
+
+async def test_the_database_keeps_the_index_whoever_writes(app: FastAPI, client: httpx.AsyncClient) -> None:
+    """Triggers keep the documents: rows written straight into the tables are found too."""
+    postmortem = await create_postmortem(client, title="Checkout outage")
+    async with committed_session(app.state.engine) as session:
+        event = TimelineEvent(
+            postmortem_id=uuid.UUID(postmortem["id"]),
+            occurred_at=datetime(2025, 1, 15, 9, 0, tzinfo=UTC),
+            kind=EventKind.ALERT,
+            description="Zeppelin paged",
+        )
+        session.add(event)
+        await session.flush()
+        await session.exec(sa.update(Postmortem).values(lessons_learned="Mind the hangar."))
+
+    assert await found(client, "zeppelin hangar") == ["Checkout outage"]
 
 
 async def test_deleting_a_postmortem_removes_it_from_the_index(app: FastAPI, client: httpx.AsyncClient) -> None:
