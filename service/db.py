@@ -5,6 +5,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -56,7 +57,9 @@ def make_engine(database_url: str, *, pool_size: int | None = DEFAULT_POOL_SIZE)
         _configure_sqlite(engine)
         return engine
     url, ssl = _ssl_mode(url)
-    engine = create_async_engine(url, connect_args={"ssl": ssl}, pool_pre_ping=False, **pooling)
+    engine = create_async_engine(
+        url, connect_args={"ssl": ssl}, json_deserializer=orjson.loads, pool_pre_ping=False, **pooling
+    )
     _begin_asyncpg_transactions_eagerly(engine)
     return engine
 

@@ -11,11 +11,12 @@ from service.core.clock import utc_today
 from service.core.pagination import PageParams
 
 
-def overdue_clause() -> Any:
+def overdue_clause(today: Any = None) -> Any:
+    """Open or in progress, with a due date before `today` (a date or a placeholder; default: today, UTC)."""
     return and_(
         col(ActionItem.status).in_(UNFINISHED),
         col(ActionItem.due_date).is_not(None),
-        col(ActionItem.due_date) < utc_today(),
+        col(ActionItem.due_date) < (utc_today() if today is None else today),
     )
 
 

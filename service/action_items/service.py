@@ -23,7 +23,7 @@ from service.core.etag import check_if_match
 from service.core.pagination import page_by_id
 from service.integrations import service as integrations_service
 from service.postmortems.freeze import ensure_editable
-from service.postmortems.models import ActionItemsSummary, Postmortem
+from service.postmortems.models import Postmortem
 from service.sync import service as sync_service
 
 
@@ -89,11 +89,12 @@ async def delete(session: AsyncSession, item: ActionItem, *, if_match: str | Non
     await session.flush()
 
 
-def summary_columns(postmortem_id: Any) -> list[Label[int]]:
+def summary_columns(postmortem_id: Any, today: Any) -> list[Label[int]]:
     """Counts of a postmortem's action items as correlated subqueries, to select alongside it.
 
     Selecting them with the postmortem makes a read one query; each is an index lookup on
-    `action_item.postmortem_id`, so it stays cheap however many items exist elsewhere.
+    `action_item.postmortem_id`, so it stays cheap however many items exist elsewhere. `today`
+    (a date or a placeholder) decides which items are overdue.
     """
 
     def count(name: str, *conditions: Any) -> Label[int]:
@@ -104,13 +105,8 @@ def summary_columns(postmortem_id: Any) -> list[Label[int]]:
         count("total"),
         count("open", col(ActionItem.status).in_(UNFINISHED)),
         count("done", col(ActionItem.status) == ItemStatus.DONE),
-        count("overdue", overdue_clause()),
+        count("overdue", overdue_clause(today)),
     ]
-
-
-def summary_of(row: Any) -> ActionItemsSummary:
-    """The summary from a row that selected `summary_columns` after the postmortem."""
-    return ActionItemsSummary(total=row.total, open=row.open, done=row.done, overdue=row.overdue)
 
 
 async def _postmortem_of(session: AsyncSession, item: ActionItem) -> Postmortem:

@@ -1,8 +1,10 @@
 """Small helpers for routers: settings, ETag headers and response declarations."""
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
+from pydantic import BaseModel
 
 from service.core.etag import etag_for
 from service.core.problems import problem_responses
@@ -15,6 +17,15 @@ async def get_settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def json_response(model: BaseModel, *, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    """The model serialized once, as the answer: FastAPI would validate it against the route's model first.
+
+    For hot routes; their `response_model` still documents the answer.
+    """
+    body = model.__pydantic_serializer__.to_json(model)
+    return Response(body, status_code=status_code, headers=headers, media_type="application/json")
 
 
 def set_etag(response: Response, version: int) -> None:

@@ -58,6 +58,21 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     return key
 
 
+def decode_key(cursor: str, parsers: Sequence[Callable[[str], Any]]) -> list[Any]:
+    """The sort key inside `cursor`, each part read by its parser; anything malformed is a 422 on `cursor`."""
+    try:
+        return [parse(raw) for parse, raw in zip(parsers, decode_cursor(cursor, len(parsers)), strict=True)]
+    except ValueError as exc:
+        raise _malformed() from exc
+
+
+def cut_by_id(rows: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of rows asked for `limit` + 1 in id order, and the cursor to the next page (None on the last)."""
+    if len(rows) <= limit:
+        return rows, None
+    return rows[:limit], encode_cursor([str(rows[limit - 1]["id"])])
+
+
 def _malformed() -> Unprocessable:
     return Unprocessable(
         "the cursor is malformed",
@@ -82,11 +97,7 @@ async def keyset_page(
     optionally followed by more columns (then the page holds rows whose first item is the entity).
     """
     if cursor is not None:
-        try:
-            key = [parse(raw) for parse, raw in zip(parsers, decode_cursor(cursor, len(order_by)), strict=True)]
-        except ValueError as exc:
-            raise _malformed() from exc
-        statement = statement.where(_after(order_by, key, descending))
+        statement = statement.where(_after(order_by, decode_key(cursor, parsers), descending))
     ordering = [column.desc() if descending else column.asc() for column in order_by]
     rows = list(await fetch_rows(session, statement.order_by(*ordering).limit(limit + 1)))
     if len(rows) <= limit:

@@ -102,6 +102,13 @@ class Statement:
         return compiled
 
 
+def _result_processor(type_: sa.types.TypeEngine[Any], dialect: Dialect) -> Processor:
+    try:
+        return type_.dialect_impl(dialect).result_processor(dialect, None)
+    except TypeError:  # it needs the driver's column type (asyncpg's numerics): take the value as the driver gives it
+        return None
+
+
 def _default_maker(column: sa.Column[Any]) -> Callable[[], Any]:
     default = column.default
     if isinstance(default, sa.ColumnDefault) and default.is_callable:
@@ -143,5 +150,5 @@ def _compile(statement: sa.Executable, dialect: Dialect) -> _Compiled:
         sql=expanded.statement,
         arguments=tuple(arguments),
         keys=tuple(str(column.key) for column in columns),
-        processors=tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns),
+        processors=tuple(_result_processor(column.type, dialect) for column in columns),
     )

@@ -6,7 +6,7 @@ from fastapi.responses import JSONResponse
 from service.auth.dependencies import ReadAccess, WriteAccess
 from service.core.errors import FieldError, Unprocessable
 from service.core.http import SettingsDep, responses, set_created
-from service.dependencies import SessionDep
+from service.dependencies import UnitDep
 from service.documents import service as documents_service
 from service.documents.models import MARKDOWN_MEDIA_TYPE, Audience, ExportFormat, PostmortemDocument
 from service.documents.public import render_public
@@ -107,7 +107,7 @@ UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii"})
 async def export(
     _: ReadAccess,
     postmortem_id: PostmortemId,
-    session: SessionDep,
+    unit: UnitDep,
     settings: SettingsDep,
     format: Annotated[ExportFormat, Query(description="`markdown` (default) or `json`.")] = ExportFormat.MARKDOWN,
     audience: Annotated[
@@ -121,7 +121,7 @@ async def export(
             "the public incident report is only available as Markdown",
             [FieldError("audience", "`public` needs format=markdown", "unsupported_combination", "query")],
         )
-    document = await documents_service.document(session, postmortem_id, slo_days=settings.action_item_slo_days)
+    document = await documents_service.document(unit, postmortem_id, slo_days=settings.action_item_slo_days)
     if format is ExportFormat.JSON:
         return JSONResponse(document.model_dump(mode="json"))
     if audience is Audience.PUBLIC:
@@ -138,7 +138,7 @@ async def export(
     openapi_extra=IMPORT_BODY,
 )
 async def import_document(
-    _: WriteAccess, request: Request, session: SessionDep, settings: SettingsDep, response: Response
+    _: WriteAccess, request: Request, unit: UnitDep, settings: SettingsDep, response: Response
 ) -> PostmortemDocument:
     """Create a draft from a Markdown document; a malformed one is refused whole, each error naming section and line."""
     charset = _charset(request.headers.get("content-type", ""))
@@ -154,7 +154,7 @@ async def import_document(
             "the document is not UTF-8",
             [FieldError("body", f"byte {exc.start} is not UTF-8", "encoding")],
         ) from exc
-    document = await documents_service.import_markdown(session, markdown, slo_days=settings.action_item_slo_days)
+    document = await documents_service.import_markdown(unit, markdown, slo_days=settings.action_item_slo_days)
     set_created(response, f"/v1/postmortems/{document.id}", document.version)
     return document
 

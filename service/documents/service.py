@@ -5,18 +5,21 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.action_items import service as action_items_service
 from service.action_items import slo
+from service.core.database import UnitOfWork
 from service.core.errors import FieldError, Unprocessable
 from service.documents import parse
 from service.documents.models import Origin, PostmortemDocument, ValidDocument
 from service.integrations.models import Integration
+from service.postmortems import reads
 from service.postmortems import service as postmortems_service
 from service.timeline import service as timeline_service
 from service.timeline.models import TimelineEvent, TimelineEventRead
 
 
-async def document(session: AsyncSession, postmortem_id: uuid.UUID, *, slo_days: slo.SloDays) -> PostmortemDocument:
+async def document(unit: UnitOfWork, postmortem_id: uuid.UUID, *, slo_days: slo.SloDays) -> PostmortemDocument:
     """The postmortem with its whole timeline and every action item (their SLO judged by `slo_days`)."""
-    postmortem = await postmortems_service.read(session, postmortem_id)
+    postmortem = await reads.read(unit, postmortem_id)
+    session = await unit.session()
     statement = (
         select(TimelineEvent)
         .where(col(TimelineEvent.postmortem_id) == postmortem_id)
@@ -33,7 +36,7 @@ async def document(session: AsyncSession, postmortem_id: uuid.UUID, *, slo_days:
     )
 
 
-async def import_markdown(session: AsyncSession, markdown: str, *, slo_days: slo.SloDays) -> PostmortemDocument:
+async def import_markdown(unit: UnitOfWork, markdown: str, *, slo_days: slo.SloDays) -> PostmortemDocument:
     """A new draft postmortem, with its timeline and action items, from a Markdown document.
 
     Writes through the same services as the API, in the caller's transaction; raises
@@ -41,6 +44,7 @@ async def import_markdown(session: AsyncSession, markdown: str, *, slo_days: slo
     caller rolls back).
     """
     valid = parse.read(markdown)
+    session = await unit.session()
     errors = await _unknown_integrations(session, valid)
     try:
         postmortem = await postmortems_service.create(session, valid.postmortem)
@@ -54,7 +58,7 @@ async def import_markdown(session: AsyncSession, markdown: str, *, slo_days: slo
     await timeline_service.add_all(session, postmortem, valid.events)
     for item in valid.items:
         await action_items_service.create(session, postmortem, item)
-    return await document(session, postmortem.id, slo_days=slo_days)
+    return await document(unit, postmortem.id, slo_days=slo_days)
 
 
 def _locate(error: FieldError, valid: ValidDocument) -> FieldError:

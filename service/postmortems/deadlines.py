@@ -6,6 +6,7 @@ unknown. The same rules are written twice, once for a postmortem in hand and onc
 `GET /v1/postmortems?overdue=...`; `tests/postmortems/test_deadlines.py` holds them together.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -55,8 +56,47 @@ def overdue(status: Status, resolved_at: datetime | None, now: datetime) -> bool
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """Every deadline of a postmortem and whether it has passed, at one instant."""
+
+    draft_due_at: datetime | None
+    review_due_at: datetime | None
+    complete_due_at: datetime | None
+    draft_overdue: bool
+    review_overdue: bool
+    complete_overdue: bool
+
+    @property
+    def overdue(self) -> bool:
+        return self.draft_overdue or self.review_overdue or self.complete_overdue
+
+
+def schedule(status: Status, resolved_at: datetime | None, now: datetime) -> Schedule:
+    """The functions above, each deadline computed once (a list derives them for every postmortem)."""
+    draft, review, complete = draft_due_at(resolved_at), review_due_at(resolved_at), complete_due_at(resolved_at)
+    return Schedule(
+        draft_due_at=draft,
+        review_due_at=review,
+        complete_due_at=complete,
+        draft_overdue=status is Status.DRAFT and _past(draft, now),
+        review_overdue=status is not Status.COMPLETE and _past(review, now),
+        complete_overdue=status is not Status.COMPLETE and _past(complete, now),
+    )
+
+
 def overdue_clause(resolved_at: Any, status: Any, now: datetime) -> Any:
-    """`overdue` in SQL, over the `resolved_at` and `status` columns, on SQLite and PostgreSQL.
+    """`overdue` at `now` in SQL, over the `resolved_at` and `status` columns, on SQLite and PostgreSQL."""
+    return overdue_before(resolved_at, status, **cutoffs(now))
+
+
+def cutoffs(now: datetime) -> dict[str, datetime]:
+    """The values of `overdue_before`'s cutoffs at `now`."""
+    return {"draft_due_before": now - DRAFT_WITHIN, "review_due_before": now - REVIEW_WITHIN}
+
+
+def overdue_before(resolved_at: Any, status: Any, *, draft_due_before: Any, review_due_before: Any) -> Any:
+    """`overdue` in SQL, for cutoffs given as values or placeholders (see `cutoffs`).
 
     The complete deadline is always later than the review deadline, so a postmortem past it is
     already past the review deadline: two comparisons on `resolved_at` decide. The result is never
@@ -65,8 +105,5 @@ def overdue_clause(resolved_at: Any, status: Any, now: datetime) -> Any:
     return and_(
         resolved_at.is_not(None),
         status != Status.COMPLETE,
-        or_(
-            and_(status == Status.DRAFT, resolved_at < now - DRAFT_WITHIN),
-            resolved_at < now - REVIEW_WITHIN,
-        ),
+        or_(and_(status == Status.DRAFT, resolved_at < draft_due_before), resolved_at < review_due_before),
     )

@@ -1,17 +1,44 @@
+from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import ConfigDict, Field
 from sqlalchemy import not_
-from sqlmodel import col
 
 from service.core.clock import utc_now
 from service.core.pagination import PageParams
 from service.core.schemas import UTCTimestamp
+from service.core.sql import param
 from service.core.types import json_array_contains
 from service.postmortems import deadlines
 from service.postmortems.enums import Severity, Status
 from service.postmortems.models import Postmortem
 from service.search.query import MAX_LENGTH as MAX_QUERY_LENGTH
+
+_postmortems = Postmortem.__table__  # type: ignore[attr-defined]
+
+
+def _overdue() -> Any:
+    return deadlines.overdue_before(
+        _postmortems.c.resolved_at,
+        _postmortems.c.status,
+        draft_due_before=param("draft_due_before", _postmortems.c.resolved_at.type),
+        review_due_before=param("review_due_before", _postmortems.c.resolved_at.type),
+    )
+
+
+# Each filter as SQL over a placeholder named after it ("overdue" and "on_time" over the cutoffs of `deadlines`).
+CLAUSES: dict[str, Callable[[], Any]] = {
+    "status": lambda: _postmortems.c.status == param("status"),
+    "severity": lambda: _postmortems.c.severity == param("severity"),
+    "service": lambda: json_array_contains(_postmortems.c.services, param("service", sa.Text)),
+    "tag": lambda: json_array_contains(_postmortems.c.tags, param("tag", sa.Text)),
+    "failure_mode": lambda: _postmortems.c.failure_mode == param("failure_mode"),
+    "created_after": lambda: _postmortems.c.created_at >= param("created_after"),
+    "created_before": lambda: _postmortems.c.created_at < param("created_before"),
+    "overdue": _overdue,
+    "on_time": lambda: not_(_overdue()),
+}
 
 
 class PostmortemFilters(PageParams):
@@ -40,23 +67,19 @@ class PostmortemFilters(PageParams):
         default=None, description="Past a deadline (`overdue` is true); false lists the others, unresolved ones too."
     )
 
-    def where_clauses(self) -> list[Any]:
-        clauses: list[Any] = []
-        if self.status is not None:
-            clauses.append(col(Postmortem.status) == self.status)
-        if self.severity is not None:
-            clauses.append(col(Postmortem.severity) == self.severity)
-        if self.service is not None:
-            clauses.append(json_array_contains(col(Postmortem.services), self.service))
-        if self.tag is not None:
-            clauses.append(json_array_contains(col(Postmortem.tags), self.tag))
-        if self.failure_mode is not None:
-            clauses.append(col(Postmortem.failure_mode) == self.failure_mode)
-        if self.created_after is not None:
-            clauses.append(col(Postmortem.created_at) >= self.created_after)
-        if self.created_before is not None:
-            clauses.append(col(Postmortem.created_at) < self.created_before)
+    def bound(self) -> tuple[frozenset[str], dict[str, Any]]:
+        """The filters given, as names of `CLAUSES`, and the values of their placeholders."""
+        values: dict[str, Any] = {
+            name: getattr(self, name)
+            for name in ("status", "severity", "service", "tag", "failure_mode", "created_after", "created_before")
+            if getattr(self, name) is not None
+        }
+        names = set(values)
         if self.overdue is not None:
-            overdue = deadlines.overdue_clause(col(Postmortem.resolved_at), col(Postmortem.status), utc_now())
-            clauses.append(overdue if self.overdue else not_(overdue))
-        return clauses
+            names.add("overdue" if self.overdue else "on_time")
+            values |= deadlines.cutoffs(utc_now())
+        return frozenset(names), values
+
+
+def where_clauses(names: frozenset[str]) -> list[Any]:
+    return [CLAUSES[name]() for name in sorted(names)]

@@ -1,5 +1,6 @@
 import uuid
 from datetime import datetime
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
@@ -340,49 +341,53 @@ class PostmortemRead(PostmortemContent, OutputModel):
     # The one instant every overdue flag is judged at, so that the flags agree with each other.
     _as_of: datetime = PrivateAttr(default_factory=utc_now)
 
+    @cached_property
+    def _schedule(self) -> deadlines.Schedule:
+        return deadlines.schedule(self.status, self.resolved_at, self._as_of)
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def draft_due_at(self) -> datetime | None:
         """When the draft is due: resolved_at + 24 hours; null while resolved_at is null."""
-        return deadlines.draft_due_at(self.resolved_at)
+        return self._schedule.draft_due_at
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def review_due_at(self) -> datetime | None:
         """When the review is due: resolved_at + 72 hours; null while resolved_at is null."""
-        return deadlines.review_due_at(self.resolved_at)
+        return self._schedule.review_due_at
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def complete_due_at(self) -> datetime | None:
         """When completion is due: resolved_at + 5 business days (Monday to Friday in UTC, same time of day;
         from a Saturday or Sunday the first day counted is Monday); null while resolved_at is null."""
-        return deadlines.complete_due_at(self.resolved_at)
+        return self._schedule.complete_due_at
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def draft_overdue(self) -> bool:
         """Status is `draft` and now is past draft_due_at; false while resolved_at is null."""
-        return deadlines.draft_overdue(self.status, self.resolved_at, self._as_of)
+        return self._schedule.draft_overdue
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def review_overdue(self) -> bool:
         """Status is not `complete` and now is past review_due_at; false while resolved_at is null."""
-        return deadlines.review_overdue(self.status, self.resolved_at, self._as_of)
+        return self._schedule.review_overdue
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def complete_overdue(self) -> bool:
         """Status is not `complete` and now is past complete_due_at; false while resolved_at is null."""
-        return deadlines.complete_overdue(self.status, self.resolved_at, self._as_of)
+        return self._schedule.complete_overdue
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def overdue(self) -> bool:
         """Any of draft_overdue, review_overdue and complete_overdue; a complete postmortem is never overdue.
         `GET /v1/postmortems?overdue=true` lists these."""
-        return deadlines.overdue(self.status, self.resolved_at, self._as_of)
+        return self._schedule.overdue
 
 
 class TransitionRead(OutputModel):

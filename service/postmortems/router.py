@@ -1,16 +1,16 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.auth.dependencies import AdminAccess, ReadAccess, WriteAccess
 from service.auth.models import Principal
-from service.core.etag import IfMatchHeader
-from service.core.http import SettingsDep, responses, set_created, set_etag
+from service.core.database import UnitOfWork
+from service.core.etag import IfMatchHeader, etag_for
+from service.core.http import SettingsDep, json_response, responses, set_created, set_etag
 from service.core.pagination import Page, PageParams
-from service.dependencies import SessionDep
+from service.dependencies import SessionDep, UnitDep
+from service.postmortems import reads, workflow
 from service.postmortems import service as postmortems_service
-from service.postmortems import workflow
 from service.postmortems.dependencies import LockedPostmortem, PostmortemDep, PostmortemId
 from service.postmortems.filters import PostmortemFilters
 from service.postmortems.models import (
@@ -36,33 +36,33 @@ AUTH_ERRORS = (401, 403)
     responses=responses(*AUTH_ERRORS, 409, 413, 415, 422, created=True),
 )
 async def create(
-    _: WriteAccess, postmortem_in: PostmortemCreate, session: SessionDep, response: Response
+    _: WriteAccess, postmortem_in: PostmortemCreate, unit: UnitDep, session: SessionDep, response: Response
 ) -> PostmortemRead:
     """Create a draft postmortem."""
     postmortem = await postmortems_service.create(session, postmortem_in)
     set_created(response, f"/v1/postmortems/{postmortem.id}", postmortem.version)
-    return await postmortems_service.to_read(session, postmortem)
+    return await reads.read_changed(unit, postmortem)
 
 
 @router.get("", name="list", summary="List postmortems", responses=responses(*AUTH_ERRORS, 422))
 async def list_postmortems(
-    _: ReadAccess, filters: Annotated[PostmortemFilters, Query()], session: SessionDep
+    _: ReadAccess, filters: Annotated[PostmortemFilters, Query()], unit: UnitDep
 ) -> Page[PostmortemRead]:
     """List postmortems, newest first (best match first with `q`), filtered and paginated by cursor."""
-    postmortems, next_cursor = await postmortems_service.list_page(session, filters)
+    postmortems, next_cursor = await reads.list_page(unit, filters)
     return Page(items=postmortems, next_cursor=next_cursor)
 
 
 @router.get(
     "/{postmortem_id}",
     summary="Get a postmortem",
+    response_model=PostmortemRead,
     responses=responses(*AUTH_ERRORS, 404, 422, etag=True),
 )
-async def get(_: ReadAccess, postmortem_id: PostmortemId, session: SessionDep, response: Response) -> PostmortemRead:
+async def get(_: ReadAccess, postmortem_id: PostmortemId, unit: UnitDep) -> Response:
     """Get a postmortem with its approvals and action-item summary."""
-    postmortem = await postmortems_service.read(session, postmortem_id)
-    set_etag(response, postmortem.version)
-    return postmortem
+    postmortem = await reads.read(unit, postmortem_id)
+    return json_response(postmortem, headers={"ETag": etag_for(postmortem.version)})
 
 
 @router.patch(
@@ -74,6 +74,7 @@ async def update(
     _: WriteAccess,
     changes: PostmortemUpdate,
     postmortem: LockedPostmortem,
+    unit: UnitDep,
     session: SessionDep,
     response: Response,
     if_match: IfMatchHeader = None,
@@ -81,7 +82,7 @@ async def update(
     """Change the fields sent; a complete postmortem is frozen (409)."""
     postmortem = await postmortems_service.update(session, postmortem, changes, if_match=if_match)
     set_etag(response, postmortem.version)
-    return await postmortems_service.to_read(session, postmortem)
+    return await reads.read_changed(unit, postmortem)
 
 
 @router.delete(
@@ -101,7 +102,7 @@ TRANSITION_RESPONSES = responses(*AUTH_ERRORS, 404, 409, 422, etag=True)
 
 
 async def _transition(
-    session: AsyncSession,
+    unit: UnitOfWork,
     postmortem: Postmortem,
     action: workflow.Action,
     principal: Principal,
@@ -110,7 +111,7 @@ async def _transition(
     comment: str | None = None,
 ) -> PostmortemRead:
     postmortem = await workflow.apply(
-        session,
+        await unit.session(),
         postmortem,
         action,
         principal,
@@ -119,15 +120,15 @@ async def _transition(
         comment=comment,
     )
     set_etag(response, postmortem.version)
-    return await postmortems_service.to_read(session, postmortem)
+    return await reads.read_changed(unit, postmortem)
 
 
 @router.post("/{postmortem_id}/submit", summary="Submit for review", responses=TRANSITION_RESPONSES)
 async def submit(
-    principal: WriteAccess, postmortem: LockedPostmortem, session: SessionDep, settings: SettingsDep, response: Response
+    principal: WriteAccess, postmortem: LockedPostmortem, unit: UnitDep, settings: SettingsDep, response: Response
 ) -> PostmortemRead:
     """Move a draft to review; refused (409) with every unmet requirement listed."""
-    return await _transition(session, postmortem, workflow.Action.SUBMIT, principal, settings, response)
+    return await _transition(unit, postmortem, workflow.Action.SUBMIT, principal, settings, response)
 
 
 @router.post(
@@ -139,38 +140,38 @@ async def request_changes(
     principal: WriteAccess,
     change_request: ChangeRequest,
     postmortem: LockedPostmortem,
-    session: SessionDep,
+    unit: UnitDep,
     settings: SettingsDep,
     response: Response,
 ) -> PostmortemRead:
     """Return a postmortem in review to its authors with a comment; approvals are cleared."""
     return await _transition(
-        session, postmortem, workflow.Action.REQUEST_CHANGES, principal, settings, response, change_request.comment
+        unit, postmortem, workflow.Action.REQUEST_CHANGES, principal, settings, response, change_request.comment
     )
 
 
 @router.post("/{postmortem_id}/approve", summary="Approve", responses=TRANSITION_RESPONSES)
 async def approve(
-    principal: WriteAccess, postmortem: LockedPostmortem, session: SessionDep, settings: SettingsDep, response: Response
+    principal: WriteAccess, postmortem: LockedPostmortem, unit: UnitDep, settings: SettingsDep, response: Response
 ) -> PostmortemRead:
     """Record the calling key's approval of a postmortem in review (once per name)."""
-    return await _transition(session, postmortem, workflow.Action.APPROVE, principal, settings, response)
+    return await _transition(unit, postmortem, workflow.Action.APPROVE, principal, settings, response)
 
 
 @router.post("/{postmortem_id}/complete", summary="Complete", responses=TRANSITION_RESPONSES)
 async def complete(
-    principal: WriteAccess, postmortem: LockedPostmortem, session: SessionDep, settings: SettingsDep, response: Response
+    principal: WriteAccess, postmortem: LockedPostmortem, unit: UnitDep, settings: SettingsDep, response: Response
 ) -> PostmortemRead:
     """Complete a reviewed postmortem; it is frozen afterwards."""
-    return await _transition(session, postmortem, workflow.Action.COMPLETE, principal, settings, response)
+    return await _transition(unit, postmortem, workflow.Action.COMPLETE, principal, settings, response)
 
 
 @router.post("/{postmortem_id}/reopen", summary="Reopen", responses=TRANSITION_RESPONSES)
 async def reopen(
-    principal: AdminAccess, postmortem: LockedPostmortem, session: SessionDep, settings: SettingsDep, response: Response
+    principal: AdminAccess, postmortem: LockedPostmortem, unit: UnitDep, settings: SettingsDep, response: Response
 ) -> PostmortemRead:
     """Move a complete postmortem back to review (admin)."""
-    return await _transition(session, postmortem, workflow.Action.REOPEN, principal, settings, response)
+    return await _transition(unit, postmortem, workflow.Action.REOPEN, principal, settings, response)
 
 
 @router.get("/{postmortem_id}/readiness", summary="Check readiness", responses=responses(*AUTH_ERRORS, 404, 422))

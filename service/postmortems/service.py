@@ -3,29 +3,22 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.action_items import service as action_items_service
 from service.core.clock import utc_now
 from service.core.errors import Conflict, FieldError, NotFound, Unprocessable
 from service.core.etag import check_if_match
-from service.core.pagination import AnySelect, fetch_rows, page_by_id
 from service.integrations import service as integrations_service
 from service.postmortems.enums import Severity, Status, Template
-from service.postmortems.filters import PostmortemFilters
 from service.postmortems.freeze import ensure_editable
 from service.postmortems.models import (
     TIMESTAMP_FIELDS,
     UNKNOWN,
-    ActionItemsSummary,
     Postmortem,
     PostmortemCreate,
-    PostmortemRead,
     PostmortemUpdate,
 )
-from service.search import service as search_service
 
 
 def default_template(severity: Severity) -> Template:
@@ -51,27 +44,6 @@ async def get(session: AsyncSession, postmortem_id: uuid.UUID, *, for_update: bo
     if postmortem is None:
         raise NotFound(f"postmortem {postmortem_id} does not exist")
     return postmortem
-
-
-async def read(session: AsyncSession, postmortem_id: uuid.UUID) -> PostmortemRead:
-    """The postmortem with its action-item summary, in one query."""
-    statement = _select_for_read().where(col(Postmortem.id) == postmortem_id)
-    rows = await fetch_rows(session, statement)
-    if not rows:
-        raise NotFound(f"postmortem {postmortem_id} does not exist")
-    return _to_read(rows[0][0], action_items_service.summary_of(rows[0]))
-
-
-async def list_page(session: AsyncSession, filters: PostmortemFilters) -> tuple[list[PostmortemRead], str | None]:
-    """Newest first (ids are UUIDv7, so id order is creation order); with `q`, best match first."""
-    if filters.q is not None:
-        rows, next_cursor = await search_service.ranked_page(
-            session, _select_for_read(), filters.where_clauses(), filters.q, filters
-        )
-    else:
-        statement = _select_for_read().where(*filters.where_clauses())
-        rows, next_cursor = await page_by_id(session, statement, col(Postmortem.id), filters, descending=True)
-    return [_to_read(row[0], action_items_service.summary_of(row)) for row in rows], next_cursor
 
 
 async def update(
@@ -135,21 +107,3 @@ async def _related_id_errors(session: AsyncSession, postmortem: Postmortem) -> l
         FieldError("related_postmortem_ids", f"postmortem {missing} does not exist", "unknown_id")
         for missing in sorted(related - found, key=str)
     ]
-
-
-async def to_read(session: AsyncSession, postmortem: Postmortem) -> PostmortemRead:
-    """The read model of a postmortem already loaded (and perhaps just changed) in this session."""
-    statement: AnySelect = sa.select(*action_items_service.summary_columns(postmortem.id))
-    summary = action_items_service.summary_of((await fetch_rows(session, statement))[0])
-    return _to_read(postmortem, summary)
-
-
-def _select_for_read() -> AnySelect:
-    return sa.select(Postmortem, *action_items_service.summary_columns(col(Postmortem.id)))
-
-
-def _to_read(postmortem: Postmortem, summary: ActionItemsSummary) -> PostmortemRead:
-    columns = {name: getattr(postmortem, name) for name in Postmortem.model_fields}
-    if columns["customer_data_affected"] is None:
-        columns["customer_data_affected"] = UNKNOWN
-    return PostmortemRead.model_validate(columns | {"action_items_summary": summary})

@@ -1,10 +1,13 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from service.core.business_days import add_business_days
 
 FRIDAY = datetime(2025, 1, 17, 10, 30, tzinfo=UTC)
+SATURDAY = 5
 
 
 @pytest.mark.parametrize(
@@ -21,3 +24,20 @@ FRIDAY = datetime(2025, 1, 17, 10, 30, tzinfo=UTC)
 )
 def test_weekends_are_skipped_and_the_time_of_day_is_kept(start: datetime, days: int, expected: datetime) -> None:
     assert add_business_days(start, days) == expected
+
+
+def _counted_day_by_day(start: datetime, days: int) -> datetime:
+    """The definition: step one calendar day at a time and count the weekdays."""
+    moved, counted = start, 0
+    while counted < days:
+        moved += timedelta(days=1)
+        counted += moved.weekday() < SATURDAY
+    return moved
+
+
+@given(
+    start=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
+    days=st.integers(min_value=0, max_value=60),
+)
+def test_the_week_arithmetic_agrees_with_counting_day_by_day(start: datetime, days: int) -> None:
+    assert add_business_days(start, days) == _counted_day_by_day(start, days)
