@@ -8,8 +8,9 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from service import __version__
-from service.api import api_router
+from service.api import API_PREFIX, API_ROUTERS
 from service.auth.cache import PrincipalCache
+from service.auth.middleware import AuthenticationMiddleware, document_api_key
 from service.core.body_guard import BodyGuardMiddleware
 from service.core.database import Database
 from service.core.openapi import install_openapi, operation_id
@@ -67,10 +68,12 @@ def create_app(settings: Settings, *, run_worker: bool = False) -> FastAPI:
     app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
     app.state.secret_box = SecretBox(settings.secret_key)
     install_problem_handlers(app)
-    install_openapi(app)
+    install_openapi(app, document_api_key)
     app.include_router(health_router)
-    app.include_router(api_router)
+    for router in API_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
     app.include_router(webhooks_router)
+    app.add_middleware(AuthenticationMiddleware, cache=app.state.principal_cache)
     app.add_middleware(UnitOfWorkMiddleware, database=database)
     app.add_middleware(
         BodyGuardMiddleware,

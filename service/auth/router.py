@@ -1,10 +1,11 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from service.auth import service as auth_service
-from service.auth.dependencies import AdminAccess, PrincipalCacheDep
+from service.auth.cache import PrincipalCache
+from service.auth.dependencies import AdminAccess
 from service.auth.models import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from service.core.http import responses
 from service.core.pagination import Page, PageParams
@@ -34,8 +35,9 @@ async def revoke(
     _: AdminAccess,
     key_id: Annotated[uuid.UUID, Path(description="The key's id.")],
     session: SessionDep,
-    cache: PrincipalCacheDep,
+    request: Request,
 ) -> None:
     """Revoke a key; requests made with it are refused from now on."""
     await auth_service.revoke(session, key_id)
+    cache: PrincipalCache = request.app.state.principal_cache
     cache.clear()

@@ -134,7 +134,12 @@ class UnitOfWork:
         if self._session is not None:
             await self._session.flush()
         if self._driver is None:
-            raw = await (await self.connection()).get_raw_connection()
+            connection = await self.connection()
+            checked_out = connection.sync_connection
+            if checked_out is None or checked_out.invalidated:  # reconnecting takes I/O: SQLAlchemy's async path
+                raw = await connection.get_raw_connection()
+            else:  # the connection is checked out already: reading it needs no trip through a greenlet
+                raw = checked_out.connection
             self._driver = _driver_for(self.dialect, raw.driver_connection)
         return self._driver
 

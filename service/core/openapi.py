@@ -1,6 +1,7 @@
 """OpenAPI conventions: operationIds `<tag>_<name>`, problem+json errors, idempotent POSTs, stable export."""
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -59,10 +60,15 @@ def document_idempotency_key(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def install_openapi(app: FastAPI) -> None:
+def install_openapi(app: FastAPI, *documenters: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """The app's document, built once: FastAPI's, then `documenters` (domains' additions), then these conventions."""
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_idempotency_key(use_problem_media_type(FastAPI.openapi(app)))
+            schema = FastAPI.openapi(app)
+            for document in documenters:
+                schema = document(schema)
+            app.openapi_schema = document_idempotency_key(use_problem_media_type(schema))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

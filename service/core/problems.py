@@ -116,19 +116,23 @@ def _field_error_from_pydantic(error: dict[str, Any]) -> FieldError:
     return FieldError(field=field, message=message, code=str(error.get("type", "invalid")), location=location)
 
 
+def domain_error_response(request_path: str, error: DomainError) -> JSONResponse:
+    """The problem document of a domain error; a 401 names the scheme to authenticate with."""
+    challenge = error.challenge if isinstance(error, Unauthorized) else None
+    return problem_response(
+        request_path,
+        error.status,
+        detail=error.detail,
+        slug=error.slug,
+        title=error.title,
+        errors=error.errors,
+        headers={"WWW-Authenticate": challenge} if challenge else None,
+    )
+
+
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    challenge = exc.challenge if isinstance(exc, Unauthorized) else None
-    headers = {"WWW-Authenticate": challenge} if challenge else None
-    return problem_response(
-        request.url.path,
-        exc.status,
-        detail=exc.detail,
-        slug=exc.slug,
-        title=exc.title,
-        errors=exc.errors,
-        headers=headers,
-    )
+    return domain_error_response(request.url.path, exc)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

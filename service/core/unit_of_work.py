@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.core import idempotency
 from service.core.database import Database, UnitOfWork
 from service.core.errors import DomainError
-from service.core.problems import problem_response
+from service.core.problems import domain_error_response
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 UNIT_STATE_KEY = "unit"
@@ -171,12 +171,4 @@ class UnitOfWorkMiddleware:
 
     @staticmethod
     async def _send_problem(scope: Scope, receive: Receive, send: Send, error: DomainError) -> None:
-        response = problem_response(
-            scope["path"],
-            error.status,
-            detail=error.detail,
-            slug=error.slug,
-            title=error.title,
-            errors=error.errors,
-        )
-        await response(scope, receive, send)
+        await domain_error_response(scope["path"], error)(scope, receive, send)
