@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ConfigDict, Field
@@ -9,6 +10,8 @@ from service.action_items import slo
 from service.action_items.models import UNFINISHED, ActionItem, ItemStatus, Priority
 from service.core.clock import utc_today
 from service.core.pagination import PageParams
+from service.core.sql import param
+from service.core.types import UTCDateTime
 
 
 def overdue_clause(today: Any = None) -> Any:
@@ -18,6 +21,23 @@ def overdue_clause(today: Any = None) -> Any:
         col(ActionItem.due_date).is_not(None),
         col(ActionItem.due_date) < (utc_today() if today is None else today),
     )
+
+
+def _breached() -> Any:
+    return slo.breached_before(lambda priority: param(f"created_before_{priority.value}", UTCDateTime()))
+
+
+# Each filter as SQL over placeholders named after it (the SLO filters over each priority's cutoff).
+CLAUSES: dict[str, Callable[[], Any]] = {
+    "owner": lambda: col(ActionItem.owner) == param("owner"),
+    "status": lambda: col(ActionItem.status) == param("status"),
+    "priority": lambda: col(ActionItem.priority) == param("priority"),
+    "postmortem_id": lambda: col(ActionItem.postmortem_id) == param("postmortem_id"),
+    "overdue": lambda: overdue_clause(param("today")),
+    "not_overdue": lambda: not_(overdue_clause(param("today"))),
+    "slo_breached": _breached,
+    "slo_kept": lambda: not_(_breached()),
+}
 
 
 class ActionItemFilters(PageParams):
@@ -34,20 +54,24 @@ class ActionItemFilters(PageParams):
     )
     postmortem_id: uuid.UUID | None = None
 
-    def where_clauses(self, slo_days: slo.SloDays) -> list[Any]:
-        """The filters as SQL; `slo_days` is the SLO in force (`POSTMORTEMS_ACTION_ITEM_SLO_DAYS`)."""
-        clauses: list[Any] = []
-        if self.owner is not None:
-            clauses.append(col(ActionItem.owner) == self.owner)
-        if self.status is not None:
-            clauses.append(col(ActionItem.status) == self.status)
-        if self.priority is not None:
-            clauses.append(col(ActionItem.priority) == self.priority)
+    def bound(self, slo_days: slo.SloDays) -> tuple[frozenset[str], dict[str, Any]]:
+        """The filters given, as names of `CLAUSES`, and the values of their placeholders; `slo_days` is the
+        SLO in force (`POSTMORTEMS_ACTION_ITEM_SLO_DAYS`)."""
+        values: dict[str, Any] = {
+            name: getattr(self, name)
+            for name in ("owner", "status", "priority", "postmortem_id")
+            if getattr(self, name) is not None
+        }
+        names = set(values)
+        today = utc_today()
         if self.overdue is not None:
-            clauses.append(overdue_clause() if self.overdue else not_(overdue_clause()))
+            names.add("overdue" if self.overdue else "not_overdue")
+            values["today"] = today
         if self.slo_breached is not None:
-            breached = slo.breached_clause(slo_days, utc_today())
-            clauses.append(breached if self.slo_breached else not_(breached))
-        if self.postmortem_id is not None:
-            clauses.append(col(ActionItem.postmortem_id) == self.postmortem_id)
-        return clauses
+            names.add("slo_breached" if self.slo_breached else "slo_kept")
+            values |= {f"created_before_{level.value}": slo.cutoff(level, slo_days, today) for level in Priority}
+        return frozenset(names), values
+
+
+def where_clauses(names: frozenset[str]) -> list[Any]:
+    return [CLAUSES[name]() for name in sorted(names)]

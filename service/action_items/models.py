@@ -1,10 +1,10 @@
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import sqlalchemy as sa
-from pydantic import ConfigDict, Field, ValidationInfo, computed_field, model_validator
+from pydantic import ConfigDict, Field, computed_field
 from sqlmodel import Field as SQLField
 
 from service.core.base import IdMixin, TimestampMixin, version_column
@@ -136,30 +136,6 @@ class ActionItemRead(OutputModel):
         'its priority in `POSTMORTEMS_ACTION_ITEM_SLO_DAYS` (default {"P0": 7, "P1": 14, "P2": 90}); '
         "null without a priority."
     )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _link_from_columns(cls, data: Any, info: ValidationInfo) -> Any:
-        """From a row: the link out of its `external_*` columns, and what the context derived from the settings.
-
-        The context carries `slo_due_date` (see `slo.to_read`); without it validation fails, so no
-        answer can silently lack it.
-        """
-        if isinstance(data, ActionItem):
-            columns = {name: getattr(data, name) for name in ActionItem.model_fields}
-            link = None
-            if data.external_id is not None:
-                link = {
-                    "tracker": data.external_tracker,
-                    "id": data.external_id,
-                    "key": data.external_key,
-                    "url": data.external_url,
-                    "state": data.external_state,
-                    "synced_at": data.external_synced_at,
-                    "unmapped": data.external_unmapped,
-                }
-            return columns | {"external": link} | dict(info.context or {})
-        return data
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -1,19 +1,20 @@
 import uuid
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.action_items import service as action_items_service
 from service.action_items import slo
 from service.action_items.filters import ActionItemFilters
 from service.action_items.models import ActionItem, ActionItemCreate, ActionItemRead, ActionItemUpdate
 from service.auth.dependencies import ReadAccess, WriteAccess
+from service.core.database import UnitOfWork
 from service.core.etag import IfMatchHeader
-from service.core.http import SettingsDep, responses, set_created, set_etag
+from service.core.http import SettingsDep, created_headers, json_response, responses, set_etag
 from service.core.pagination import Page, PageParams
-from service.dependencies import SessionDep
-from service.postmortems.dependencies import LockedPostmortem, PostmortemDep
+from service.dependencies import SessionDep, UnitDep
+from service.postmortems.dependencies import PostmortemDep, PostmortemId
 from service.settings import Settings
 from service.sync import service as sync_service
 
@@ -34,58 +35,61 @@ ItemDep = Annotated[ActionItem, Depends(item_or_404)]
 LockedItem = Annotated[ActionItem, Depends(item_for_update)]
 
 
-def _read(item: ActionItem, settings: Settings) -> ActionItemRead:
+def _read(item: ActionItem | Mapping[str, Any], settings: Settings) -> ActionItemRead:
     return slo.to_read(item, settings.action_item_slo_days)
 
 
-async def _page(session: AsyncSession, filters: ActionItemFilters, settings: Settings) -> Page[ActionItemRead]:
-    items, next_cursor = await action_items_service.list_page(session, filters, settings.action_item_slo_days)
-    return Page(items=[_read(item, settings) for item in items], next_cursor=next_cursor)
+async def _page(unit: UnitOfWork, filters: ActionItemFilters, settings: Settings) -> Response:
+    rows, next_cursor = await action_items_service.list_page(unit, filters, settings.action_item_slo_days)
+    return json_response(Page(items=[_read(row, settings) for row in rows], next_cursor=next_cursor))
 
 
 @router.post(
     "/postmortems/{postmortem_id}/action-items",
     status_code=201,
     summary="Add an action item",
+    response_model=ActionItemRead,
     responses=responses(401, 403, 404, 409, 413, 415, 422, created=True),
 )
 async def create(
-    _: WriteAccess,
-    item_in: ActionItemCreate,
-    postmortem: LockedPostmortem,
-    session: SessionDep,
-    settings: SettingsDep,
-    response: Response,
-) -> ActionItemRead:
+    _: WriteAccess, item_in: ActionItemCreate, postmortem_id: PostmortemId, unit: UnitDep, settings: SettingsDep
+) -> Response:
     """Add an action item to a postmortem."""
-    item = await action_items_service.create(session, postmortem, item_in)
-    set_created(response, f"/v1/action-items/{item.id}", item.version)
-    return _read(item, settings)
+    row = await action_items_service.create(unit, postmortem_id, item_in)
+    headers = created_headers(f"/v1/action-items/{row['id']}", row["version"])
+    return json_response(_read(row, settings), status_code=201, headers=headers)
 
 
 @router.get(
     "/postmortems/{postmortem_id}/action-items",
     summary="List a postmortem's action items",
+    response_model=Page[ActionItemRead],
     responses=responses(401, 403, 404, 422),
 )
 async def list_for_postmortem(
     _: ReadAccess,
     page: Annotated[PageParams, Query()],
     postmortem: PostmortemDep,
-    session: SessionDep,
+    unit: UnitDep,
     settings: SettingsDep,
-) -> Page[ActionItemRead]:
+) -> Response:
     """The postmortem's action items in creation order."""
     filters = ActionItemFilters(postmortem_id=postmortem.id, limit=page.limit, cursor=page.cursor)
-    return await _page(session, filters, settings)
+    return await _page(unit, filters, settings)
 
 
-@router.get("/action-items", name="list", summary="List action items", responses=responses(401, 403, 422))
+@router.get(
+    "/action-items",
+    name="list",
+    summary="List action items",
+    response_model=Page[ActionItemRead],
+    responses=responses(401, 403, 422),
+)
 async def list_items(
-    _: ReadAccess, filters: Annotated[ActionItemFilters, Query()], session: SessionDep, settings: SettingsDep
-) -> Page[ActionItemRead]:
+    _: ReadAccess, filters: Annotated[ActionItemFilters, Query()], unit: UnitDep, settings: SettingsDep
+) -> Response:
     """Action items across postmortems, filtered by owner, status, priority, overdue or SLO breach."""
-    return await _page(session, filters, settings)
+    return await _page(unit, filters, settings)
 
 
 @router.get(
@@ -108,13 +112,13 @@ async def update(
     _: WriteAccess,
     changes: ActionItemUpdate,
     item: LockedItem,
-    session: SessionDep,
+    unit: UnitDep,
     settings: SettingsDep,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> ActionItemRead:
     """Change the fields sent; once the postmortem is complete only `status` may change."""
-    item = await action_items_service.update(session, item, changes, if_match=if_match)
+    item = await action_items_service.update(unit, item, changes, if_match=if_match)
     set_etag(response, item.version)
     return _read(item, settings)
 
@@ -136,7 +140,7 @@ async def delete(_: WriteAccess, item: LockedItem, session: SessionDep, if_match
     summary="Sync with the tracker now",
     responses=responses(401, 403, 404, 409, 422),
 )
-async def sync(_: WriteAccess, item: LockedItem, session: SessionDep, settings: SettingsDep) -> ActionItemRead:
+async def sync(_: WriteAccess, item: LockedItem, unit: UnitDep, settings: SettingsDep) -> ActionItemRead:
     """Read the ticket's state from the tracker now, instead of waiting for a webhook or the periodic poll."""
-    await sync_service.request_sync(session, item)
+    await sync_service.request_sync(unit, item)
     return _read(item, settings)

@@ -1,3 +1,11 @@
+"""Action items: created by bots in bulk after every review, so creating and listing run as prebuilt statements.
+
+Creating an item locks its postmortem (changes to its items queue behind each other and behind
+`complete`) and finds where the item's ticket goes in one statement, inserts the item in a second
+and, when the ticket is due at once, its delivery in a third.
+"""
+
+import functools
 import uuid
 from typing import Any
 
@@ -6,7 +14,7 @@ from sqlalchemy import Label, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.action_items.filters import ActionItemFilters, overdue_clause
+from service.action_items.filters import ActionItemFilters, overdue_clause, where_clauses
 from service.action_items.models import (
     CONTENT_FIELDS,
     UNFINISHED,
@@ -14,29 +22,87 @@ from service.action_items.models import (
     ActionItemCreate,
     ActionItemUpdate,
     ItemStatus,
+    SyncStatus,
     stamp_completion,
 )
 from service.action_items.slo import SloDays
+from service.core.base import new_id
 from service.core.clock import utc_now
+from service.core.database import UnitOfWork
 from service.core.errors import NotFound
 from service.core.etag import check_if_match
-from service.core.pagination import page_by_id
+from service.core.pagination import cut_by_id, decode_key
+from service.core.sql import Statement, param
 from service.integrations import service as integrations_service
+from service.integrations.models import Integration
+from service.outbox import service as outbox_service
+from service.outbox.models import DeliveryKind
 from service.postmortems.freeze import ensure_editable
 from service.postmortems.models import Postmortem
 from service.sync import service as sync_service
 
+_items = ActionItem.__table__  # type: ignore[attr-defined]
+_postmortems = Postmortem.__table__  # type: ignore[attr-defined]
+_integrations = Integration.__table__  # type: ignore[attr-defined]
 
-async def create(session: AsyncSession, postmortem: Postmortem, item_in: ActionItemCreate) -> ActionItem:
-    ensure_editable(postmortem, "its action items")
-    await integrations_service.ensure_exists(session, item_in.integration_id)
-    item = ActionItem(**item_in.model_dump(), postmortem_id=postmortem.id)
-    stamp_completion(item)
-    session.add(item)
-    await session.flush()
-    await sync_service.on_item_created(session, item, postmortem)
-    await session.flush()
-    return item
+_ticket_integration = sync_service.ticket_integration(param("integration_id", sa.Uuid), _postmortems.c.integration_id)
+_POSTMORTEM_AND_TICKET = Statement(
+    sa.select(
+        _postmortems.c.status,
+        sa.select(_integrations.c.id)
+        .where(_integrations.c.id == _ticket_integration)
+        .scalar_subquery()
+        .label("ticket"),
+        sa.select(_integrations.c.push_policy)
+        .where(_integrations.c.id == _ticket_integration)
+        .scalar_subquery()
+        .label("push_policy"),
+    )
+    .where(_postmortems.c.id == param("postmortem_id"))
+    .with_for_update(of=_postmortems)
+)
+_INSERT = Statement(
+    sa.insert(_items).values({column.key: param(column.key) for column in _items.c}).returning(*_items.c)
+)
+
+
+async def create(unit: UnitOfWork, postmortem_id: uuid.UUID, item_in: ActionItemCreate) -> dict[str, Any]:
+    """The new item's row; it is linked to the integration its ticket goes to, and pushed when that is due now."""
+    found = await _POSTMORTEM_AND_TICKET.one_or_none(
+        unit, postmortem_id=postmortem_id, integration_id=item_in.integration_id
+    )
+    if found is None:
+        raise NotFound(f"postmortem {postmortem_id} does not exist")
+    ensure_editable(found["status"], "its action items")
+    if item_in.integration_id is not None and found["ticket"] is None:
+        raise integrations_service.unknown(item_in.integration_id)
+    push = sync_service.pushes_when_created(found["push_policy"], found["status"])
+    now = utc_now()
+    values = item_in.model_dump() | {
+        "id": new_id(),
+        "postmortem_id": postmortem_id,
+        "integration_id": found["ticket"],
+        "completed_at": now if item_in.status is ItemStatus.DONE else None,
+        "external_tracker": None,
+        "external_id": None,
+        "external_key": None,
+        "external_url": None,
+        "external_state": None,
+        "external_status": None,
+        "external_synced_at": None,
+        "external_unmapped": 0,
+        "sync_status": SyncStatus.PENDING if push else None,
+        "last_sync_error": None,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
+    row = await _INSERT.one(unit, **values)
+    if push:
+        await outbox_service.enqueue(
+            unit, DeliveryKind.PUSH, action_item_id=row["id"], integration_id=found["ticket"], new_item=True
+        )
+    return row
 
 
 async def get(session: AsyncSession, item_id: uuid.UUID, *, for_update: bool = False) -> ActionItem:
@@ -50,11 +116,23 @@ async def get(session: AsyncSession, item_id: uuid.UUID, *, for_update: bool = F
 
 
 async def list_page(
-    session: AsyncSession, filters: ActionItemFilters, slo_days: SloDays
-) -> tuple[list[ActionItem], str | None]:
-    """In creation order (ids are UUIDv7); `slo_days` is the SLO in force, for `slo_breached`."""
-    statement = select(ActionItem).where(*filters.where_clauses(slo_days))
-    return await page_by_id(session, statement, col(ActionItem.id), filters)
+    unit: UnitOfWork, filters: ActionItemFilters, slo_days: SloDays
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Rows in creation order (ids are UUIDv7); `slo_days` is the SLO in force, for `slo_breached`."""
+    shape, values = filters.bound(slo_days)
+    if filters.cursor is not None:
+        (values["after"],) = decode_key(filters.cursor, [uuid.UUID])
+    rows = await _list_statement(shape, after=filters.cursor is not None).all(unit, **values, limit=filters.limit + 1)
+    return cut_by_id(rows, filters.limit)
+
+
+@functools.cache
+def _list_statement(shape: frozenset[str], *, after: bool) -> Statement:
+    """The list for one combination of filters given (their values are placeholders), built once."""
+    statement = sa.select(_items).where(*where_clauses(shape))
+    if after:
+        statement = statement.where(_items.c.id > param("after"))
+    return Statement(statement.order_by(_items.c.id).limit(param("limit", sa.Integer)))
 
 
 async def list_for_postmortem(session: AsyncSession, postmortem_id: uuid.UUID) -> list[ActionItem]:
@@ -62,14 +140,13 @@ async def list_for_postmortem(session: AsyncSession, postmortem_id: uuid.UUID) -
     return list((await session.exec(statement)).all())
 
 
-async def update(
-    session: AsyncSession, item: ActionItem, changes: ActionItemUpdate, *, if_match: str | None
-) -> ActionItem:
+async def update(unit: UnitOfWork, item: ActionItem, changes: ActionItemUpdate, *, if_match: str | None) -> ActionItem:
     """Apply a partial update; on a frozen postmortem only the status may change."""
+    session = await unit.session()
     check_if_match(if_match, item.version)
     values = changes.model_dump(exclude_unset=True)
     if CONTENT_FIELDS & values.keys():
-        ensure_editable(await _postmortem_of(session, item), "its action items' content")
+        ensure_editable((await _postmortem_of(session, item)).status, "its action items' content")
     if "integration_id" in values:
         await integrations_service.ensure_exists(session, changes.integration_id)
     changed = {name for name, value in values.items() if getattr(item, name) != value}
@@ -77,14 +154,14 @@ async def update(
         setattr(item, name, value)
     stamp_completion(item)
     item.updated_at = utc_now()
-    await sync_service.on_item_changed(session, item, changed)
+    await sync_service.on_item_changed(unit, item, changed)
     await session.flush()
     return item
 
 
 async def delete(session: AsyncSession, item: ActionItem, *, if_match: str | None) -> None:
     check_if_match(if_match, item.version)
-    ensure_editable(await _postmortem_of(session, item), "its action items")
+    ensure_editable((await _postmortem_of(session, item)).status, "its action items")
     await session.delete(item)
     await session.flush()
 

@@ -6,7 +6,7 @@ twice, once for an item in hand (`slo_due_date`) and once as SQL (`breached_clau
 `GET /v1/action-items?slo_breached=...`.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeAlias
 
@@ -29,14 +29,36 @@ def slo_due_date(created_at: datetime, priority: Priority | None, slo_days: SloD
     return created_at.astimezone(UTC).date() + timedelta(days=slo_days[priority])
 
 
-def to_read(item: ActionItem, slo_days: SloDays) -> ActionItemRead:
-    """The read model of an item, its SLO fields judged by `slo_days` (the settings in force)."""
-    due = slo_due_date(item.created_at, item.priority, slo_days)
-    return ActionItemRead.model_validate(item, context={"slo_due_date": due})
+def to_read(item: ActionItem | Mapping[str, Any], slo_days: SloDays) -> ActionItemRead:
+    """The read model of an item (or of a row of its columns), its SLO judged by `slo_days` (the settings in force)."""
+    columns = item if isinstance(item, Mapping) else {name: getattr(item, name) for name in ActionItem.model_fields}
+    link = None
+    if columns["external_id"] is not None:
+        link = {
+            "tracker": columns["external_tracker"],
+            "id": columns["external_id"],
+            "key": columns["external_key"],
+            "url": columns["external_url"],
+            "state": columns["external_state"],
+            "synced_at": columns["external_synced_at"],
+            "unmapped": columns["external_unmapped"],
+        }
+    due = slo_due_date(columns["created_at"], columns["priority"], slo_days)
+    return ActionItemRead.model_validate({**columns, "external": link, "slo_due_date": due})
 
 
 def breached_clause(slo_days: SloDays, today: date) -> Any:
-    """`slo_breached` in SQL, on SQLite and PostgreSQL.
+    """`slo_breached` in SQL, on SQLite and PostgreSQL, on this day."""
+    return breached_before(lambda priority: cutoff(priority, slo_days, today))
+
+
+def cutoff(priority: Priority, slo_days: SloDays, today: date) -> datetime:
+    """Items of `priority` created before this instant have breached their SLO by `today`."""
+    return datetime.combine(today - timedelta(days=slo_days[priority]), time(), UTC)
+
+
+def breached_before(created_before: Callable[[Priority], Any]) -> Any:
+    """`slo_breached` in SQL, for each priority's cutoff given as a value or a placeholder (see `cutoff`).
 
     today > created date + days holds exactly when the item was created before midnight (UTC)
     starting the day `today - days`: one comparison of `created_at` per priority. The result is
@@ -47,10 +69,5 @@ def breached_clause(slo_days: SloDays, today: date) -> Any:
     return and_(
         col(ActionItem.status).in_(UNFINISHED),
         priority.is_not(None),
-        or_(
-            *(
-                and_(priority == level, created_at < datetime.combine(today - timedelta(days=days), time(), UTC))
-                for level, days in slo_days.items()
-            )
-        ),
+        or_(*(and_(priority == level, created_at < created_before(level)) for level in Priority)),
     )

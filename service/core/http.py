@@ -32,9 +32,12 @@ def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag_for(version)
 
 
+def created_headers(location: str, version: int) -> dict[str, str]:
+    return {"Location": location, "ETag": etag_for(version)}
+
+
 def set_created(response: Response, location: str, version: int) -> None:
-    response.headers["Location"] = location
-    set_etag(response, version)
+    response.headers.update(created_headers(location, version))
 
 
 ETAG_HEADER = {"ETag": {"description": "The resource's version, for `If-Match`.", "schema": {"type": "string"}}}

@@ -59,12 +59,12 @@ class _Compiled:
             else:
                 arguments.append(argument.constant)
                 continue
-            arguments.append(value if argument.process is None or value is None else argument.process(value))
+            arguments.append(value if argument.process is None else argument.process(value))
         return arguments
 
     def row(self, values: Any) -> dict[str, Any]:
         return {
-            key: value if process is None or value is None else process(value)
+            key: value if process is None else process(value)
             for key, process, value in zip(self.keys, self.processors, values, strict=True)
         }
 

@@ -47,17 +47,18 @@ async def import_markdown(unit: UnitOfWork, markdown: str, *, slo_days: slo.SloD
     session = await unit.session()
     errors = await _unknown_integrations(session, valid)
     try:
-        postmortem = await postmortems_service.create(session, valid.postmortem)
+        created = await postmortems_service.create(unit, valid.postmortem)
     except Unprocessable as exc:
         errors += [_locate(error, valid) for error in exc.errors]
-        postmortem = None
-    if errors or postmortem is None:
+        created = None
+    if errors or created is None:
         errors = sorted(dict.fromkeys(errors), key=lambda error: error.line or 0)
         noun = "error" if len(errors) == 1 else "errors"
         raise Unprocessable(f"the document has {len(errors)} {noun}", errors)
+    postmortem = await postmortems_service.get(session, created.id)
     await timeline_service.add_all(session, postmortem, valid.events)
     for item in valid.items:
-        await action_items_service.create(session, postmortem, item)
+        await action_items_service.create(unit, postmortem.id, item)
     return await document(unit, postmortem.id, slo_days=slo_days)
 
 

@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -10,7 +11,7 @@ from service.core.clock import utc_now
 from service.core.errors import Conflict, FieldError, NotFound, Unprocessable
 from service.core.etag import check_if_match
 from service.core.pagination import PageParams, page_by_id
-from service.integrations.models import Integration, IntegrationCreate, IntegrationUpdate
+from service.integrations.models import Integration, IntegrationCreate, IntegrationUpdate, TrackerKind
 from service.integrations.secrets import SecretBox
 from service.postmortems.models import Postmortem
 from service.trackers.base import TrackerConfig
@@ -57,18 +58,18 @@ async def get(session: AsyncSession, integration_id: uuid.UUID, *, for_update: b
 async def ensure_exists(session: AsyncSession, integration_id: uuid.UUID | None) -> None:
     """An `integration_id` given in a request body must name an integration (422 otherwise)."""
     if integration_id is not None and await session.get(Integration, integration_id) is None:
-        raise Unprocessable(
-            f"integration {integration_id} does not exist",
-            [FieldError("integration_id", "no integration has this id", "unknown_id")],
-        )
+        raise unknown(integration_id)
+
+
+def unknown(integration_id: uuid.UUID) -> Unprocessable:
+    return Unprocessable(
+        f"integration {integration_id} does not exist",
+        [FieldError("integration_id", "no integration has this id", "unknown_id")],
+    )
 
 
 async def list_page(session: AsyncSession, page: PageParams) -> tuple[list[Integration], str | None]:
     return await page_by_id(session, select(Integration), col(Integration.id), page)
-
-
-async def default(session: AsyncSession) -> Integration | None:
-    return (await session.exec(select(Integration).where(col(Integration.is_default).is_(True)))).first()
 
 
 async def update(
@@ -124,20 +125,21 @@ async def _unlink(session: AsyncSession, integration_id: uuid.UUID) -> None:
                 row.sync_status = None  # its push delivery goes with the integration
 
 
-def tracker_config(box: SecretBox, integration: Integration) -> TrackerConfig:
-    """The integration as its adapter needs it, with its secrets opened."""
+def tracker_config(box: SecretBox, integration: Integration | Mapping[str, Any]) -> TrackerConfig:
+    """The integration (or a row of its columns) as its adapter needs it, with its secrets opened."""
+    columns = integration if isinstance(integration, Mapping) else integration.model_dump()
     try:
-        token = box.open(integration.credentials)
-        secret = box.open(integration.webhook_secret) if integration.webhook_secret else ""
+        token = box.open(columns["credentials"])
+        secret = box.open(columns["webhook_secret"]) if columns["webhook_secret"] else ""
     except ValueError as exc:
         raise Conflict(str(exc), [FieldError("credentials", str(exc), "undecryptable", "resource")]) from exc
     return TrackerConfig(
-        kind=integration.kind.value,
-        base_url=integration.base_url,
-        settings=dict(integration.settings),
+        kind=TrackerKind(columns["kind"]).value,
+        base_url=columns["base_url"],
+        settings=dict(columns["settings"]),
         token=token,
         webhook_secret=secret,
-        status_map={state: ItemStatus(status) for state, status in integration.status_map.items()},
+        status_map={state: ItemStatus(status) for state, status in columns["status_map"].items()},
     )
 
 

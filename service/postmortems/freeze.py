@@ -2,11 +2,11 @@
 
 from service.core.errors import Conflict, FieldError
 from service.postmortems.enums import Status
-from service.postmortems.models import Postmortem
 
 
-def ensure_editable(postmortem: Postmortem, what: str = "the postmortem") -> None:
-    if postmortem.status is Status.COMPLETE:
+def ensure_editable(status: Status, what: str = "the postmortem") -> None:
+    """Refuse a change to a postmortem in `status` (409) when it is complete."""
+    if status is Status.COMPLETE:
         raise Conflict(
             f"the postmortem is complete and frozen, so {what} cannot change; reopen it first",
             [FieldError("status", "is complete", "frozen", "resource")],

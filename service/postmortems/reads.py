@@ -25,9 +25,10 @@ SUMMARY_KEYS = ("total", "open", "done", "overdue")
 
 _postmortems = Postmortem.__table__  # type: ignore[attr-defined]
 _summary = action_items_service.summary_columns(_postmortems.c.id, param("today"))
-_READ = sa.select(*_postmortems.c, *_summary)
+READ = sa.select(*_postmortems.c, *_summary)
+"""A postmortem's columns and its action-item summary (`today` decides what is overdue)."""
 
-_ONE = Statement(_READ.where(_postmortems.c.id == param("id")))
+_ONE = Statement(READ.where(_postmortems.c.id == param("id")))
 _SUMMARY_OF = Statement(sa.select(*action_items_service.summary_columns(param("id", sa.Uuid), param("today"))))
 
 
@@ -72,7 +73,7 @@ def from_row(row: dict[str, Any]) -> PostmortemRead:
 
 @functools.cache
 def _list_statement(shape: frozenset[str], *, after: bool) -> Statement:
-    statement = _READ.where(*where_clauses(shape))
+    statement = READ.where(*where_clauses(shape))
     if after:
         statement = statement.where(_postmortems.c.id < param("after"))
     return Statement(statement.order_by(_postmortems.c.id.desc()).limit(param("limit", sa.Integer)))
@@ -80,6 +81,4 @@ def _list_statement(shape: frozenset[str], *, after: bool) -> Statement:
 
 @functools.cache
 def _search_statement(shape: frozenset[str], *, anchored: bool) -> Statement:
-    return Statement(
-        lambda dialect: search_service.ranked(_READ, where_clauses(shape), dialect.name, anchored=anchored)
-    )
+    return Statement(lambda dialect: search_service.ranked(READ, where_clauses(shape), dialect.name, anchored=anchored))

@@ -6,7 +6,7 @@ from service.auth.dependencies import AdminAccess, ReadAccess, WriteAccess
 from service.auth.models import Principal
 from service.core.database import UnitOfWork
 from service.core.etag import IfMatchHeader, etag_for
-from service.core.http import SettingsDep, json_response, responses, set_created, set_etag
+from service.core.http import SettingsDep, created_headers, json_response, responses, set_etag
 from service.core.pagination import Page, PageParams
 from service.dependencies import SessionDep, UnitDep
 from service.postmortems import reads, workflow
@@ -33,24 +33,28 @@ AUTH_ERRORS = (401, 403)
     "",
     status_code=201,
     summary="Create a postmortem",
+    response_model=PostmortemRead,
     responses=responses(*AUTH_ERRORS, 409, 413, 415, 422, created=True),
 )
-async def create(
-    _: WriteAccess, postmortem_in: PostmortemCreate, unit: UnitDep, session: SessionDep, response: Response
-) -> PostmortemRead:
+async def create(_: WriteAccess, postmortem_in: PostmortemCreate, unit: UnitDep) -> Response:
     """Create a draft postmortem."""
-    postmortem = await postmortems_service.create(session, postmortem_in)
-    set_created(response, f"/v1/postmortems/{postmortem.id}", postmortem.version)
-    return await reads.read_changed(unit, postmortem)
+    postmortem = await postmortems_service.create(unit, postmortem_in)
+    return json_response(
+        postmortem, status_code=201, headers=created_headers(f"/v1/postmortems/{postmortem.id}", postmortem.version)
+    )
 
 
-@router.get("", name="list", summary="List postmortems", responses=responses(*AUTH_ERRORS, 422))
-async def list_postmortems(
-    _: ReadAccess, filters: Annotated[PostmortemFilters, Query()], unit: UnitDep
-) -> Page[PostmortemRead]:
+@router.get(
+    "",
+    name="list",
+    summary="List postmortems",
+    response_model=Page[PostmortemRead],
+    responses=responses(*AUTH_ERRORS, 422),
+)
+async def list_postmortems(_: ReadAccess, filters: Annotated[PostmortemFilters, Query()], unit: UnitDep) -> Response:
     """List postmortems, newest first (best match first with `q`), filtered and paginated by cursor."""
     postmortems, next_cursor = await reads.list_page(unit, filters)
-    return Page(items=postmortems, next_cursor=next_cursor)
+    return json_response(Page(items=postmortems, next_cursor=next_cursor))
 
 
 @router.get(
@@ -68,21 +72,19 @@ async def get(_: ReadAccess, postmortem_id: PostmortemId, unit: UnitDep) -> Resp
 @router.patch(
     "/{postmortem_id}",
     summary="Update a postmortem",
+    response_model=PostmortemRead,
     responses=responses(*AUTH_ERRORS, 404, 409, 412, 413, 415, 422, etag=True),
 )
 async def update(
     _: WriteAccess,
     changes: PostmortemUpdate,
-    postmortem: LockedPostmortem,
+    postmortem_id: PostmortemId,
     unit: UnitDep,
-    session: SessionDep,
-    response: Response,
     if_match: IfMatchHeader = None,
-) -> PostmortemRead:
+) -> Response:
     """Change the fields sent; a complete postmortem is frozen (409)."""
-    postmortem = await postmortems_service.update(session, postmortem, changes, if_match=if_match)
-    set_etag(response, postmortem.version)
-    return await reads.read_changed(unit, postmortem)
+    postmortem = await postmortems_service.update(unit, postmortem_id, changes, if_match=if_match)
+    return json_response(postmortem, headers={"ETag": etag_for(postmortem.version)})
 
 
 @router.delete(
@@ -111,7 +113,7 @@ async def _transition(
     comment: str | None = None,
 ) -> PostmortemRead:
     postmortem = await workflow.apply(
-        await unit.session(),
+        unit,
         postmortem,
         action,
         principal,

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.action_items import service as action_items_service
 from service.auth.models import Principal
 from service.core.clock import utc_now
+from service.core.database import UnitOfWork
 from service.core.errors import Conflict, FieldError
 from service.core.pagination import PageParams, page_by_id
 from service.core.problems import field_error_body
@@ -130,7 +131,7 @@ async def readiness(
 
 
 async def apply(
-    session: AsyncSession,
+    unit: UnitOfWork,
     postmortem: Postmortem,
     action: Action,
     principal: Principal,
@@ -139,6 +140,7 @@ async def apply(
     blocking_rules: Collection[Rule] = (),
     comment: str | None = None,
 ) -> Postmortem:
+    session = await unit.session()
     source, target = TRANSITIONS[action]
     if postmortem.status is not source:
         raise Conflict(
@@ -165,7 +167,7 @@ async def apply(
     postmortem.status = target
     postmortem.updated_at = now
     if action is Action.COMPLETE:
-        await sync_service.on_postmortem_completed(session, postmortem)
+        await sync_service.on_postmortem_completed(unit, postmortem)
     session.add(
         Transition(
             postmortem_id=postmortem.id,

@@ -24,7 +24,7 @@ async def add_all(
     session: AsyncSession, postmortem: Postmortem, events_in: Sequence[TimelineEventCreate]
 ) -> list[TimelineEvent]:
     """Add events in one flush (one INSERT, so the postmortem's search document is rewritten once)."""
-    ensure_editable(postmortem, "its timeline")
+    ensure_editable(postmortem.status, "its timeline")
     if not events_in:
         return []
     events = [TimelineEvent(**event_in.model_dump(), postmortem_id=postmortem.id) for event_in in events_in]
@@ -72,7 +72,7 @@ async def update(
     if_match: str | None,
 ) -> TimelineEvent:
     check_if_match(if_match, event.version)
-    ensure_editable(postmortem, "its timeline")
+    ensure_editable(postmortem.status, "its timeline")
     for name, value in changes.model_dump(exclude_unset=True).items():
         setattr(event, name, value)
     event.updated_at = utc_now()
@@ -82,7 +82,7 @@ async def update(
 
 async def delete(session: AsyncSession, postmortem: Postmortem, event: TimelineEvent, *, if_match: str | None) -> None:
     check_if_match(if_match, event.version)
-    ensure_editable(postmortem, "its timeline")
+    ensure_editable(postmortem.status, "its timeline")
     await session.delete(event)
     await session.flush()
 

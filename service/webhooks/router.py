@@ -6,7 +6,7 @@ from pydantic import BaseModel
 
 from service.core.clock import utc_now
 from service.core.http import responses
-from service.dependencies import SessionDep
+from service.dependencies import UnitDep
 from service.integrations.models import TrackerKind
 from service.integrations.router import SecretBoxDep
 from service.webhooks import service as webhooks_service
@@ -29,7 +29,7 @@ async def receive(
     kind: TrackerKind,
     integration_id: Annotated[uuid.UUID, Path(description="The integration the webhook was configured for.")],
     request: Request,
-    session: SessionDep,
+    unit: UnitDep,
     box: SecretBoxDep,
 ) -> WebhookAccepted:
     """Webhook endpoint for the tracker itself: signed with the integration's secret, no API key.
@@ -38,7 +38,7 @@ async def receive(
     the worker. A redelivered webhook (same delivery id) is acknowledged and changes nothing.
     """
     created = await webhooks_service.receive(
-        session,
+        unit,
         box,
         kind=kind,
         integration_id=integration_id,
