@@ -42,6 +42,9 @@ class Settings(BaseSettings):
         default=None, description="Run the outbox worker inside `serve`; default: yes on SQLite, no on PostgreSQL."
     )
     worker_poll_seconds: Annotated[float, Field(gt=0)] = 1.0
+    worker_concurrency: Annotated[int, Field(ge=1, le=1000)] = Field(
+        default=32, description="Deliveries one worker has in flight at once (each mostly waits on its tracker)."
+    )
     outbox_backoff_seconds: Annotated[float, Field(gt=0)] = 2.0
     outbox_backoff_max_seconds: Annotated[float, Field(gt=0)] = 300.0
     outbox_max_attempts: Annotated[int, Field(ge=1)] = 12

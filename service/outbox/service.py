@@ -8,55 +8,78 @@ without doing a delivery twice; on SQLite writers are serialised by the database
 
 import random
 import uuid
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.core.base import new_id
 from service.core.clock import utc_now
+from service.core.database import UnitOfWork
 from service.core.errors import Conflict, FieldError, NotFound
 from service.core.pagination import PageParams, page_by_id
+from service.core.sql import Statement, param
 from service.outbox.models import Delivery, DeliveryAttempt, DeliveryKind, DeliveryStatus
+
+_deliveries = Delivery.__table__  # type: ignore[attr-defined]
+_next_attempt_at = _deliveries.c.next_attempt_at
+_JOIN_WAITING = Statement(
+    sa.update(_deliveries)
+    .where(
+        _deliveries.c.kind == param("kind"),
+        _deliveries.c.action_item_id == param("action_item_id"),
+        _deliveries.c.status == DeliveryStatus.PENDING,
+        _deliveries.c.locked_until.is_(None),
+    )
+    .values(next_attempt_at=sa.case((_next_attempt_at > param("now"), param("now")), else_=_next_attempt_at))
+    .returning(_deliveries.c.id)
+)
+_INSERT = Statement(
+    sa.insert(_deliveries).values(
+        id=param("id"),
+        kind=param("kind"),
+        status=DeliveryStatus.PENDING,
+        action_item_id=param("action_item_id"),
+        integration_id=param("integration_id"),
+        inbound_event_id=param("inbound_event_id"),
+        attempts=0,
+        next_attempt_at=param("now"),
+        created_at=param("now"),
+        updated_at=param("now"),
+    )
+)
 
 
 async def enqueue(
-    session: AsyncSession,
+    unit: UnitOfWork,
     kind: DeliveryKind,
     *,
     action_item_id: uuid.UUID | None = None,
     integration_id: uuid.UUID | None = None,
     inbound_event_id: uuid.UUID | None = None,
-) -> Delivery:
-    """Add work in the caller's transaction; joins a waiting delivery of the same kind for the same item.
+    new_item: bool = False,
+) -> None:
+    """Add work in the unit's transaction; joins a waiting delivery of the same kind for the same item.
 
     Handlers act on the item's state when they run, so one waiting push covers any number of
     changes; a delivery already claimed by a worker is not joined, as it may have read older state.
+    An item created in this transaction (`new_item`) has no delivery to join yet.
     """
     now = utc_now()
-    if action_item_id is not None:
-        waiting = select(Delivery).where(
-            col(Delivery.kind) == kind,
-            col(Delivery.action_item_id) == action_item_id,
-            col(Delivery.status) == DeliveryStatus.PENDING,
-            col(Delivery.locked_until).is_(None),
-        )
-        existing = (await session.exec(waiting)).first()
-        if existing is not None:
-            existing.next_attempt_at = min(existing.next_attempt_at, now)
-            return existing
-    delivery = Delivery(
+    joinable = action_item_id is not None and not new_item
+    if joinable and await _JOIN_WAITING.all(unit, kind=kind, action_item_id=action_item_id, now=now):
+        return
+    await _INSERT.all(
+        unit,
+        id=new_id(),
         kind=kind,
-        status=DeliveryStatus.PENDING,
         action_item_id=action_item_id,
         integration_id=integration_id,
         inbound_event_id=inbound_event_id,
-        next_attempt_at=now,
+        now=now,
     )
-    session.add(delivery)
-    await session.flush()
-    return delivery
 
 
 async def get(session: AsyncSession, delivery_id: uuid.UUID) -> Delivery:
@@ -93,36 +116,68 @@ async def retry(session: AsyncSession, delivery: Delivery) -> Delivery:
     return delivery
 
 
-async def claim(session: AsyncSession, *, limit: int, lease: timedelta) -> list[uuid.UUID]:
-    """Lease up to `limit` due deliveries to the caller and count the attempt."""
-    now = utc_now()
-    earlier = aliased(Delivery)
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A delivery leased to a worker, as the claim read it (its attempt already counted)."""
+
+    id: uuid.UUID
+    kind: DeliveryKind
+    action_item_id: uuid.UUID | None
+    integration_id: uuid.UUID | None
+    inbound_event_id: uuid.UUID | None
+    attempts: int
+
+
+_CLAIMED = tuple(field.name for field in fields(Claimed))
+
+
+def _claim_statement() -> sa.Executable:
+    earlier = _deliveries.alias("earlier")
     due = (
-        select(Delivery.id)
+        sa.select(_deliveries.c.id)
         .where(
-            col(Delivery.status) == DeliveryStatus.PENDING,
-            col(Delivery.next_attempt_at) <= now,
-            sa.or_(col(Delivery.locked_until).is_(None), col(Delivery.locked_until) < now),
+            _deliveries.c.status == DeliveryStatus.PENDING,
+            _deliveries.c.next_attempt_at <= param("now"),
+            sa.or_(_deliveries.c.locked_until.is_(None), _deliveries.c.locked_until < param("now")),
             # one delivery of an action item at a time, in order: two pushes at once would both create a ticket
             ~sa.exists().where(
-                col(earlier.action_item_id) == col(Delivery.action_item_id),
-                col(earlier.status) == DeliveryStatus.PENDING,
-                col(earlier.id) < col(Delivery.id),
+                earlier.c.action_item_id == _deliveries.c.action_item_id,
+                earlier.c.status == DeliveryStatus.PENDING,
+                earlier.c.id < _deliveries.c.id,
+            ),
+            # and an integration's webhooks in the order they arrived: each may move the same ticket
+            sa.or_(
+                _deliveries.c.kind != DeliveryKind.WEBHOOK,
+                ~sa.exists().where(
+                    earlier.c.integration_id == _deliveries.c.integration_id,
+                    earlier.c.kind == DeliveryKind.WEBHOOK,
+                    earlier.c.status == DeliveryStatus.PENDING,
+                    earlier.c.id < _deliveries.c.id,
+                ),
             ),
         )
-        .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
-        .limit(limit)
+        .order_by(_deliveries.c.next_attempt_at, _deliveries.c.id)
+        .limit(param("limit", sa.Integer))
         .with_for_update(skip_locked=True)
     )
-    statement = (
-        sa.update(Delivery)
-        .where(col(Delivery.id).in_(due.scalar_subquery()))
-        .values(locked_until=now + lease, attempts=col(Delivery.attempts) + 1, updated_at=now)
-        .returning(col(Delivery.id), col(Delivery.next_attempt_at))
+    return (
+        sa.update(_deliveries)
+        .where(_deliveries.c.id.in_(due.scalar_subquery()))
+        .values(locked_until=param("locked_until"), attempts=_deliveries.c.attempts + 1, updated_at=param("now"))
+        .returning(*(_deliveries.c[name] for name in (*_CLAIMED, "next_attempt_at")))
     )
-    result = await session.exec(statement)
+
+
+_CLAIM = Statement(_claim_statement())
+
+
+async def claim(unit: UnitOfWork, *, limit: int, lease: timedelta) -> list[Claimed]:
+    """Lease up to `limit` due deliveries to the caller and count the attempt."""
+    now = utc_now()
+    rows = await _CLAIM.all(unit, now=now, limit=limit, locked_until=now + lease)
     # RETURNING lists rows in no particular order; work through them oldest due first, as selected
-    return [row[0] for row in sorted(result.all(), key=lambda row: (row[1], row[0]))]
+    rows.sort(key=lambda row: (row["next_attempt_at"], row["id"]))
+    return [Claimed(**{name: row[name] for name in _CLAIMED}) for row in rows]
 
 
 def backoff(attempts: int, *, first: float, maximum: float, retry_after: float | None) -> float:
@@ -133,33 +188,58 @@ def backoff(attempts: int, *, first: float, maximum: float, retry_after: float |
     return max(delay, retry_after or 0.0)
 
 
+_RETRY_LATER = Statement(
+    sa.update(_deliveries)
+    .where(_deliveries.c.id == param("id"))
+    .values(
+        locked_until=None,
+        updated_at=param("now"),
+        last_error=sa.func.coalesce(param("error", sa.Text), _deliveries.c.last_error),
+        next_attempt_at=param("next_attempt_at"),
+    )
+)
+_FINISH = Statement(
+    sa.update(_deliveries)
+    .where(_deliveries.c.id == param("id"))
+    .values(
+        locked_until=None,
+        updated_at=param("now"),
+        last_error=sa.func.coalesce(param("error", sa.Text), _deliveries.c.last_error),
+        status=param("status"),
+        completed_at=param("now"),
+    )
+)
+_ATTEMPT = Statement(
+    sa.insert(DeliveryAttempt.__table__).values(  # type: ignore[attr-defined]
+        id=param("id"),
+        delivery_id=param("delivery_id"),
+        started_at=param("started_at"),
+        finished_at=param("now"),
+        outcome=param("outcome"),
+        error=param("error"),
+    )
+)
+
+
 async def record(
-    session: AsyncSession,
-    delivery: Delivery,
+    unit: UnitOfWork,
+    delivery_id: uuid.UUID,
     *,
     started_at: datetime,
     outcome: DeliveryStatus | None,
     error: str | None = None,
     retry_in: float = 0.0,
 ) -> None:
-    """Settle an attempt: done, dead, or (outcome None) pending again after `retry_in` seconds."""
+    """Settle an attempt in the unit's transaction: done, dead, or (outcome None) pending again after `retry_in` s."""
     now = utc_now()
-    delivery.locked_until = None
-    delivery.updated_at = now
-    delivery.last_error = error[:2000] if error else delivery.last_error
+    error = error[:2000] if error else None
     if outcome is None:
-        delivery.next_attempt_at = now + timedelta(seconds=retry_in)
-    else:
-        delivery.status = outcome
-        delivery.completed_at = now
-    label = "retry" if outcome is None else ("done" if outcome is DeliveryStatus.DONE else "dead")
-    session.add(
-        DeliveryAttempt(
-            delivery_id=delivery.id,
-            started_at=started_at,
-            finished_at=now,
-            outcome=label,
-            error=error[:2000] if error else None,
+        await _RETRY_LATER.all(
+            unit, id=delivery_id, now=now, error=error, next_attempt_at=now + timedelta(seconds=retry_in)
         )
+    else:
+        await _FINISH.all(unit, id=delivery_id, now=now, error=error, status=outcome)
+    label = "retry" if outcome is None else ("done" if outcome is DeliveryStatus.DONE else "dead")
+    await _ATTEMPT.all(
+        unit, id=new_id(), delivery_id=delivery_id, started_at=started_at, now=now, outcome=label, error=error
     )
-    await session.flush()

@@ -1,4 +1,4 @@
-"""The outbox worker: claims due deliveries, runs their handlers, and settles each attempt.
+"""The outbox worker: claims due deliveries, runs their handlers concurrently, and settles each attempt.
 
     RetryableTrackerError (or any unexpected error)  -> pending again after backoff with jitter,
                                                         never sooner than the tracker's Retry-After;
@@ -6,21 +6,26 @@
     PermanentTrackerError                            -> dead at once
 A dead push marks its action item `failed`; `POST /v1/deliveries/{id}/retry` revives it.
 It also enqueues a reconcile for linked items whose state was not confirmed for a while.
+
+A delivery spends most of its time waiting for the tracker, so a worker keeps up to
+POSTMORTEMS_WORKER_CONCURRENCY of them in flight, claiming more as they finish. Claims never hand
+out two deliveries of one action item at once (`outbox.service.claim`), so concurrency cannot
+make two tickets for one item.
 """
 
 import asyncio
-import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
 from service.action_items.models import ActionItem
 from service.core.clock import utc_now
 from service.outbox import service as outbox_service
-from service.outbox.models import Delivery, DeliveryKind, DeliveryStatus
+from service.outbox.models import DeliveryKind, DeliveryStatus
+from service.outbox.service import Claimed
 from service.sync import service as sync_service
-from service.sync.handlers import HANDLERS, Context
+from service.sync.handlers import HANDLERS, Context, Save
 from service.trackers.base import PermanentTrackerError, RetryableTrackerError
 
 logger = logging.getLogger(__name__)
@@ -34,29 +39,36 @@ class Worker:
         self.settings = context.settings
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Work until `stop` is set; a delivery in progress is finished first."""
+        """Work until `stop` is set; deliveries in progress are finished first."""
         logger.info("outbox worker started")
+        in_flight: set[asyncio.Task[None]] = set()
+        stopping = asyncio.create_task(stop.wait())
         while not stop.is_set():
+            claimed = 0
             try:
-                processed = await self.run_once()
-                if processed == 0:
-                    await self.enqueue_reconciles()
+                room = self.settings.worker_concurrency - len(in_flight)
+                if room > 0:
+                    claimed = await self._start(in_flight, limit=min(room, CLAIM_BATCH))
+                    if claimed == 0 and not in_flight:
+                        await self.enqueue_reconciles()
             except Exception:
                 logger.exception("outbox worker iteration failed")
-                processed = 0
-            if processed == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.settings.worker_poll_seconds)
+            if claimed == 0 or len(in_flight) >= self.settings.worker_concurrency:
+                # Nothing due, or no room: wait for a delivery to finish, the next poll, or the stop.
+                await asyncio.wait(
+                    {*in_flight, stopping},
+                    timeout=self.settings.worker_poll_seconds,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+        stopping.cancel()
+        if in_flight:
+            await asyncio.wait(in_flight)
         logger.info("outbox worker stopped")
 
     async def run_once(self) -> int:
         """Claim one batch and process it; the number of deliveries processed."""
-        async with self.context.database.unit(write=True) as unit:
-            lease = timedelta(seconds=self.settings.outbox_lease_seconds)
-            claimed = await outbox_service.claim(await unit.session(), limit=CLAIM_BATCH, lease=lease)
-            await unit.commit()
-        for delivery_id in claimed:
-            await self._process(delivery_id)
+        claimed = await self._claim(limit=min(CLAIM_BATCH, self.settings.worker_concurrency))
+        await asyncio.gather(*(self._process(delivery) for delivery in claimed))
         return len(claimed)
 
     async def run_until_idle(self, *, max_rounds: int = 1000) -> None:
@@ -83,26 +95,36 @@ class Worker:
             stale = list((await session.exec(statement)).all())
             for item_id, integration_id in stale:
                 await outbox_service.enqueue(
-                    session, DeliveryKind.SYNC, action_item_id=item_id, integration_id=integration_id
+                    unit, DeliveryKind.SYNC, action_item_id=item_id, integration_id=integration_id
                 )
             # Not again until the next period, whatever the answer; bookkeeping, so no new item version.
             await sync_service.confirm(session, [item_id for item_id, _ in stale])
             await unit.commit()
         return len(stale)
 
-    async def _process(self, delivery_id: object) -> None:
+    async def _start(self, in_flight: set[asyncio.Task[None]], *, limit: int) -> int:
+        claimed = await self._claim(limit=limit)
+        for delivery in claimed:
+            task = asyncio.create_task(self._process(delivery))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+        return len(claimed)
+
+    async def _claim(self, *, limit: int) -> list[Claimed]:
+        async with self.context.database.unit(write=True) as unit:
+            lease = timedelta(seconds=self.settings.outbox_lease_seconds)
+            claimed = await outbox_service.claim(unit, limit=limit, lease=lease)
+            await unit.commit()
+        return claimed
+
+    async def _process(self, delivery: Claimed) -> None:
         started_at = utc_now()
-        async with self.context.database.unit(write=False) as unit:
-            session = await unit.session()
-            delivery = await session.get(Delivery, delivery_id)
-            if delivery is None:
-                return
-            session.expunge(delivery)
+        save: Save | None = None
         outcome: DeliveryStatus | None = DeliveryStatus.DONE
         error: str | None = None
         retry_in = 0.0
         try:
-            await HANDLERS[delivery.kind](self.context, delivery)
+            save = await HANDLERS[delivery.kind](self.context, delivery)
         except PermanentTrackerError as exc:
             outcome, error = DeliveryStatus.DEAD, exc.message
         except RetryableTrackerError as exc:
@@ -121,16 +143,29 @@ class Worker:
             delivery.attempts,
             "retry" if outcome is None else outcome.value,
         )
+        try:
+            await self._settle(delivery, save, started_at, outcome, error, retry_in)
+        except Exception:  # the lease runs out and another attempt takes the delivery up again
+            logger.exception("delivery %s could not be settled", delivery.id)
+
+    async def _settle(
+        self,
+        delivery: Claimed,
+        save: Save | None,
+        started_at: datetime,
+        outcome: DeliveryStatus | None,
+        error: str | None,
+        retry_in: float,
+    ) -> None:
+        """Save what the tracker said and the attempt's outcome, in one transaction."""
         async with self.context.database.unit(write=True) as unit:
-            session = await unit.session()
-            current = await session.get(Delivery, delivery.id, with_for_update=True)
-            if current is None:
-                return
+            if save is not None:
+                await save(unit)
             await outbox_service.record(
-                session, current, started_at=started_at, outcome=outcome, error=error, retry_in=retry_in
+                unit, delivery.id, started_at=started_at, outcome=outcome, error=error, retry_in=retry_in
             )
-            if outcome is DeliveryStatus.DEAD and current.kind is DeliveryKind.PUSH and current.action_item_id:
-                item = await session.get(ActionItem, current.action_item_id)
+            if outcome is DeliveryStatus.DEAD and delivery.kind is DeliveryKind.PUSH and delivery.action_item_id:
+                item = await (await unit.session()).get(ActionItem, delivery.action_item_id)
                 if item is not None:
                     sync_service.mark_failed(item, error or "delivery failed")
             await unit.commit()

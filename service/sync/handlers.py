@@ -1,8 +1,9 @@
-"""What the worker does for each kind of delivery: talk to the tracker, then save what it said.
+"""What the worker does for each kind of delivery: talk to the tracker, then say what to save.
 
-Each handler reads what it needs in one short transaction, calls the tracker with no transaction
-open, and saves the answer in another. Tracker errors propagate to the worker, which retries
-or gives up (`outbox.worker`).
+Each handler reads what it needs in one short read, calls the tracker with no transaction open,
+and returns what to save (`Save`, or None when there is nothing); the worker saves it in the
+transaction that settles the attempt, so a ticket's link and the delivery's outcome are committed
+together. Tracker errors propagate to the worker, which retries or gives up (`outbox.worker`).
 """
 
 import uuid
@@ -10,15 +11,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.action_items.models import ActionItem
-from service.core.database import Database
+from service.core.database import Database, UnitOfWork
+from service.core.sql import Statement, param
 from service.integrations import service as integrations_service
 from service.integrations.models import Integration
 from service.integrations.secrets import SecretBox
-from service.outbox.models import Delivery, DeliveryKind
+from service.outbox.models import Delivery, DeliveryAttempt, DeliveryKind
+from service.outbox.service import Claimed
 from service.postmortems.models import Postmortem
 from service.settings import Settings
 from service.sync import service as sync_service
@@ -35,65 +39,92 @@ class Context:
     box: SecretBox
 
 
-Handler = Callable[[Context, Delivery], Awaitable[None]]
+Save = Callable[[UnitOfWork], Awaitable[None]]
+Handler = Callable[[Context, Claimed], Awaitable[Save | None]]
+
+_deliveries = Delivery.__table__  # type: ignore[attr-defined]
+_attempts = DeliveryAttempt.__table__  # type: ignore[attr-defined]
+_EARLIER_PUSH_ATTEMPTS = Statement(
+    sa.select(
+        sa.exists()
+        .where(
+            _deliveries.c.action_item_id == param("action_item_id"),
+            _deliveries.c.kind == DeliveryKind.PUSH,
+            _attempts.c.delivery_id == _deliveries.c.id,
+        )
+        .label("found")
+    )
+)
 
 
-async def push(context: Context, delivery: Delivery) -> None:
-    """Create the item's ticket (found again by its marker after a crash) or bring it up to date."""
+async def push(context: Context, delivery: Claimed) -> Save:
+    """Create the item's ticket or bring it up to date.
+
+    A ticket may exist without its link being saved only if an earlier push attempt reached the
+    tracker and then crashed or failed: such a ticket is found again by its marker. On the first
+    attempt of the first push there can be none, so the search (a scan of recent issues) is skipped.
+    """
     async with context.database.unit(write=False) as unit:
-        session = await unit.session()
-        item, postmortem, integration = await _load(session, delivery)
+        item, postmortem, integration = await _load(await unit.session(), delivery)
         adapter = _adapter(context, integration)
         draft = sync_service.draft(item, postmortem, context.settings.public_url)
         known_id = item.external_id if item.external_tracker == integration.kind.value else None
         # The local status is pushed only when it changed since the ticket was last seen, so a push
         # of other fields never undoes a status someone set in the tracker meanwhile.
         status_changed_here = known_id is None or item.status is not item.external_status
-    if known_id is None:
+        may_exist = known_id is None and (
+            delivery.attempts > 1
+            or (await _EARLIER_PUSH_ATTEMPTS.one(unit, action_item_id=delivery.action_item_id))["found"]
+        )
+    if known_id is not None:
+        remote = await adapter.update_issue(known_id, draft)
+    elif may_exist:
         remote = await adapter.find_issue(draft.marker) or await adapter.create_issue(draft)
     else:
-        remote = await adapter.update_issue(known_id, draft)
+        remote = await adapter.create_issue(draft)
     if status_changed_here and remote.status is not draft.status:
         remote = await adapter.set_status(remote.id, draft.status)
-    async with context.database.unit(write=True) as unit:
+
+    async def save(unit: UnitOfWork) -> None:
         item = await _item(await unit.session(), delivery)
         if not status_changed_here:
             sync_service.apply_remote(item, remote)  # the ticket's status changed in the tracker meanwhile
         sync_service.save_link(item, integration.kind.value, remote)
-        await unit.commit()
+
+    return save
 
 
-async def sync(context: Context, delivery: Delivery) -> None:
+async def sync(context: Context, delivery: Claimed) -> Save | None:
     """Read the ticket and take its state."""
     async with context.database.unit(write=False) as unit:
         item, _, integration = await _load(await unit.session(), delivery)
         adapter = _adapter(context, integration)
         external_id = item.external_id
     if external_id is None:
-        return
-    remote = await adapter.fetch_issue(external_id)
-    await _apply(context, delivery.action_item_id, remote)
+        return None
+    return _taking(delivery.action_item_id, await adapter.fetch_issue(external_id))
 
 
-async def apply_webhook(context: Context, delivery: Delivery) -> None:
+async def apply_webhook(context: Context, delivery: Claimed) -> Save | None:
     """Apply a received webhook to the item whose ticket it is about; others are acknowledged and ignored."""
     async with context.database.unit(write=False) as unit:
         session = await unit.session()
         event_row = await session.get(InboundEvent, delivery.inbound_event_id)
         integration = await session.get(Integration, delivery.integration_id)
         if event_row is None or integration is None:
-            return
+            return None
         config = integrations_service.tracker_config(context.box, integration)
         codec = tracker_for(integration.kind).webhooks
         event = codec.parse_webhook(event_row.headers, event_row.body.encode(), config)
         if event.issue_id is None:
-            return
+            return None
         statement = select(ActionItem.id).where(
             col(ActionItem.integration_id) == integration.id, col(ActionItem.external_id) == event.issue_id
         )
         item_id = (await session.exec(statement)).first()
-    if item_id is not None and (event.deleted or event.issue is not None):
-        await _apply(context, item_id, None if event.deleted else event.issue)
+    if item_id is None or not (event.deleted or event.issue is not None):
+        return None
+    return _taking(item_id, None if event.deleted else event.issue)
 
 
 HANDLERS: dict[DeliveryKind, Handler] = {
@@ -103,18 +134,19 @@ HANDLERS: dict[DeliveryKind, Handler] = {
 }
 
 
-async def _apply(context: Context, item_id: uuid.UUID | None, remote: RemoteIssue | None) -> None:
+def _taking(item_id: uuid.UUID | None, remote: RemoteIssue | None) -> Save:
     """Take the ticket's state; `remote` None means the ticket was deleted or moved away."""
-    async with context.database.unit(write=True) as unit:
+
+    async def save(unit: UnitOfWork) -> None:
         session = await unit.session()
         item = await session.get(ActionItem, item_id, with_for_update=True) if item_id else None
-        if item is not None:
-            if not sync_service.apply_remote(item, remote):
-                await sync_service.confirm(session, [item.id])
-            await unit.commit()
+        if item is not None and not sync_service.apply_remote(item, remote):
+            await sync_service.confirm(session, [item.id])
+
+    return save
 
 
-async def _load(session: AsyncSession, delivery: Delivery) -> tuple[ActionItem, Postmortem, Integration]:
+async def _load(session: AsyncSession, delivery: Claimed) -> tuple[ActionItem, Postmortem, Integration]:
     item = await _item(session, delivery)
     postmortem = await session.get(Postmortem, item.postmortem_id)
     integration = await session.get(Integration, item.integration_id) if item.integration_id else None
@@ -123,7 +155,7 @@ async def _load(session: AsyncSession, delivery: Delivery) -> tuple[ActionItem, 
     return item, postmortem, integration
 
 
-async def _item(session: AsyncSession, delivery: Delivery) -> ActionItem:
+async def _item(session: AsyncSession, delivery: Claimed) -> ActionItem:
     item = await session.get(ActionItem, delivery.action_item_id) if delivery.action_item_id else None
     if item is None:
         raise PermanentTrackerError("the action item no longer exists")

@@ -1,12 +1,13 @@
 """Keeping action items and their tickets in step, on the database side.
 
-Changes enqueue deliveries in the transaction that makes them (`on_item_created`, `on_item_changed`,
-`on_postmortem_completed`); the worker runs them (`sync.handlers`) and writes back what the
+Changes enqueue deliveries in the transaction that makes them (a new item in `action_items.service`,
+`on_item_changed`, `on_postmortem_completed`); the worker runs them (`sync.handlers`) and writes back what the
 tracker said (`save_link`, `apply_remote`). A status that came from the tracker is not pushed back.
 """
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -14,8 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.action_items.models import ActionItem, SyncStatus, stamp_completion
 from service.core.clock import utc_now
+from service.core.database import UnitOfWork
 from service.core.errors import Conflict, FieldError
-from service.integrations import service as integrations_service
 from service.integrations.models import Integration, PushPolicy
 from service.outbox import service as outbox_service
 from service.outbox.models import Delivery, DeliveryKind
@@ -24,6 +25,8 @@ from service.postmortems.models import Postmortem
 from service.trackers.base import IssueDraft, RemoteIssue
 
 PUSHED_FIELDS = frozenset({"title", "description", "owner", "priority", "due_date", "status"})
+
+_integrations = Integration.__table__  # type: ignore[attr-defined]
 
 
 def marker(item: ActionItem) -> str:
@@ -57,52 +60,47 @@ def draft(item: ActionItem, postmortem: Postmortem, public_url: str) -> IssueDra
     )
 
 
-async def target_integration(session: AsyncSession, item: ActionItem, postmortem: Postmortem) -> Integration | None:
-    """Where the item's ticket lives: its own integration, its postmortem's, or the default one."""
-    for integration_id in (item.integration_id, postmortem.integration_id):
-        if integration_id is not None:
-            return await session.get(Integration, integration_id)
-    return await integrations_service.default(session)
+def ticket_integration(item_integration_id: Any, postmortem_integration_id: Any) -> Any:
+    """Where an item's ticket lives, in SQL: its own integration, its postmortem's, or the default one."""
+    default = sa.select(_integrations.c.id).where(_integrations.c.is_default.is_(True)).limit(1).scalar_subquery()
+    return sa.func.coalesce(item_integration_id, postmortem_integration_id, default)
 
 
-async def on_item_created(session: AsyncSession, item: ActionItem, postmortem: Postmortem) -> None:
-    integration = await target_integration(session, item, postmortem)
-    if integration is None:
-        return
-    item.integration_id = integration.id
-    if integration.push_policy is PushPolicy.ON_CREATE or postmortem.status is Status.COMPLETE:
-        await _enqueue_push(session, item)
+def pushes_when_created(push_policy: PushPolicy | None, postmortem_status: Status) -> bool:
+    """A new item gets its ticket at once, or (policy on_complete) once its postmortem is complete."""
+    return push_policy is PushPolicy.ON_CREATE or (push_policy is not None and postmortem_status is Status.COMPLETE)
 
 
-async def on_item_changed(session: AsyncSession, item: ActionItem, changed: set[str]) -> None:
+async def on_item_changed(unit: UnitOfWork, item: ActionItem, changed: set[str]) -> None:
     """Push content and local status changes of an item that has, or is due to get, a ticket."""
     if not changed & PUSHED_FIELDS or item.integration_id is None:
         return
     if item.external_id is not None or item.sync_status in (SyncStatus.PENDING, SyncStatus.FAILED):
-        await _enqueue_push(session, item)
+        await _enqueue_push(unit, item)
 
 
-async def on_postmortem_completed(session: AsyncSession, postmortem: Postmortem) -> None:
+async def on_postmortem_completed(unit: UnitOfWork, postmortem: Postmortem) -> None:
     """Items waiting for completion (push policy on_complete) get their tickets now."""
-    statement = select(ActionItem).where(
+    session = await unit.session()
+    integration_id = ticket_integration(col(ActionItem.integration_id), postmortem.integration_id)
+    statement = select(ActionItem, integration_id).where(
         col(ActionItem.postmortem_id) == postmortem.id, col(ActionItem.external_id).is_(None)
     )
-    for item in (await session.exec(statement)).all():
-        if item.integration_id is None:
-            integration = await target_integration(session, item, postmortem)
-            item.integration_id = integration.id if integration else None
+    for item, target in (await session.exec(statement)).all():
+        if item.integration_id != target:
+            item.integration_id = target
         if item.integration_id is not None:
-            await _enqueue_push(session, item)
+            await _enqueue_push(unit, item)
 
 
-async def request_sync(session: AsyncSession, item: ActionItem) -> None:
+async def request_sync(unit: UnitOfWork, item: ActionItem) -> None:
     """Read the ticket's state now (the reconcile of one item)."""
     if item.external_id is None or item.integration_id is None:
         raise Conflict(
             "the action item has no ticket to sync with yet",
             [FieldError("external", "the item is not linked to a ticket", "not_linked", "resource")],
         )
-    await outbox_service.enqueue(session, DeliveryKind.SYNC, action_item_id=item.id, integration_id=item.integration_id)
+    await outbox_service.enqueue(unit, DeliveryKind.SYNC, action_item_id=item.id, integration_id=item.integration_id)
 
 
 async def on_delivery_retried(session: AsyncSession, delivery: Delivery) -> None:
@@ -171,7 +169,7 @@ def mark_failed(item: ActionItem, error: str) -> None:
     item.updated_at = utc_now()
 
 
-async def _enqueue_push(session: AsyncSession, item: ActionItem) -> None:
+async def _enqueue_push(unit: UnitOfWork, item: ActionItem) -> None:
     if item.sync_status is not SyncStatus.PENDING:
         item.sync_status = SyncStatus.PENDING
-    await outbox_service.enqueue(session, DeliveryKind.PUSH, action_item_id=item.id, integration_id=item.integration_id)
+    await outbox_service.enqueue(unit, DeliveryKind.PUSH, action_item_id=item.id, integration_id=item.integration_id)

@@ -50,6 +50,8 @@ class _Dropped(Exception):
 class FakeTracker:
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
+        self.in_flight = 0
+        self.peak_in_flight = 0  # the most requests it was answering at once
         self.violations: list[str] = []
         self.faults: deque[Fault] = deque()
         self.port = _free_port()
@@ -121,30 +123,39 @@ class FakeTracker:
             async def replay() -> dict[str, Any]:
                 return {"type": "http.request", "body": body, "more_body": False}
 
-            fault = self._take_fault(scope["method"], scope["path"])
-            if fault is None:
-                await app(scope, replay, send)
-                return
-            if fault.after:
-                await app(scope, replay, _discard)
-            if fault.delay:
-                await asyncio.sleep(fault.delay)
-            if fault.drop:
-                await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]})
-                raise _Dropped("connection dropped by fault injection")
-            if fault.status is not None:
-                response = Response(
-                    b'{"message": "injected fault"}',
-                    status_code=fault.status,
-                    headers=fault.headers,
-                    media_type="application/json",
-                )
-                await response(scope, replay, send)
-                return
-            if not fault.after:
-                await app(scope, replay, send)
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            try:
+                await self._answer_or_fail(app, scope, replay, send)
+            finally:
+                self.in_flight -= 1
 
         return asgi
+
+    async def _answer_or_fail(self, app: Starlette, scope: Scope, replay: Receive, send: Send) -> None:
+        """The app's answer, or what the next matching fault says instead."""
+        fault = self._take_fault(scope["method"], scope["path"])
+        if fault is None:
+            await app(scope, replay, send)
+            return
+        if fault.after:
+            await app(scope, replay, _discard)
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault.drop:
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]})
+            raise _Dropped("connection dropped by fault injection")
+        if fault.status is not None:
+            response = Response(
+                b'{"message": "injected fault"}',
+                status_code=fault.status,
+                headers=fault.headers,
+                media_type="application/json",
+            )
+            await response(scope, replay, send)
+            return
+        if not fault.after:
+            await app(scope, replay, send)
 
 
 async def _discard(_: Any) -> None:

@@ -11,6 +11,7 @@ from service.outbox.worker import Worker
 from service.settings import Settings
 from tests.factories import add_action_item, create_postmortem, submittable_postmortem
 from tests.fakes.github import TOKEN, FakeGitHub
+from tests.fakes.server import Fault
 from tests.sync.helpers import SECRET, deliveries, drain, force_sync, item_of, patch_item, post_webhook
 from tests.sync.trackers import GitHubTracker, linked_item
 
@@ -111,3 +112,51 @@ async def test_a_webhook_is_checked_for_its_signature_before_its_media_type(
 
     assert response.status_code == 401
     assert response.json()["type"].endswith(":invalid-signature")
+
+
+async def test_a_worker_has_several_deliveries_in_flight_at_once(
+    client: httpx.AsyncClient, admin_client: httpx.AsyncClient, tracker: GitHubTracker, worker: Worker
+) -> None:
+    await tracker.connect(admin_client)
+    postmortem = await create_postmortem(client)
+    items = [await add_action_item(client, postmortem["id"], title=f"Item {n}") for n in range(6)]
+    # Each create waits long enough for the others to arrive, if they are sent without waiting for it.
+    tracker.fake.faults.extend(Fault(delay=0.3, method="POST", path_contains="/issues") for _ in items)
+
+    await drain(worker)
+
+    assert tracker.creates() == len(items)
+    assert len(tracker.fake.issues) == len(items)
+    assert tracker.fake.peak_in_flight > 1
+
+
+async def test_a_first_push_creates_the_issue_without_looking_for_one(
+    client: httpx.AsyncClient, admin_client: httpx.AsyncClient, tracker: GitHubTracker, worker: Worker
+) -> None:
+    """No earlier attempt can have made a ticket, so the recent issues are not scanned for its marker."""
+    await tracker.connect(admin_client)
+    postmortem = await create_postmortem(client)
+    await add_action_item(client, postmortem["id"])
+
+    await drain(worker)
+
+    assert tracker.creates() == 1
+    assert [request.method for request in tracker.fake.requests] == ["POST"]
+
+
+async def test_a_retried_push_looks_for_the_issue_an_earlier_attempt_may_have_made(
+    client: httpx.AsyncClient, admin_client: httpx.AsyncClient, tracker: GitHubTracker, worker: Worker
+) -> None:
+    """GitHub created the issue but the answer never came: the retry finds it instead of making a second."""
+    await tracker.connect(admin_client)
+    postmortem = await create_postmortem(client)
+    item = await add_action_item(client, postmortem["id"])
+    tracker.fake.faults.append(Fault(after=True, status=502, method="POST", path_contains="/issues"))
+
+    await drain(worker)
+
+    assert tracker.creates() == 1
+    assert len(tracker.fake.issues) == 1
+    linked = await item_of(client, item["id"])
+    assert linked["external"]["id"] == str(next(iter(tracker.fake.issues)))
+    assert [d["attempts"] for d in await deliveries(client)] == [2]
