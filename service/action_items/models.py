@@ -169,12 +169,18 @@ class ActionItem(IdMixin, TimestampMixin, table=True):
         # filters of the lists.
         sa.Index("ix_action_item_due_date_status", "due_date", "status", "completed_at", "postmortem_id"),
         sa.Index("ix_action_item_status_due_date", "status", "due_date", "postmortem_id"),
+        # A postmortem's items with what its summary counts (status, due date): the four counts of every
+        # postmortem read read this index alone.
+        sa.Index("ix_action_item_postmortem_id_status", "postmortem_id", "status", "due_date"),
+        # An owner's items in list order: a page of `?owner=` is the first matches of one index range,
+        # where an index on the owner alone left the table's rows to sort (or walked them all in id order).
+        sa.Index("ix_action_item_owner_id", "owner", "id"),
     )
 
-    postmortem_id: uuid.UUID = SQLField(foreign_key="postmortem.id", ondelete="CASCADE", index=True)
+    postmortem_id: uuid.UUID = SQLField(foreign_key="postmortem.id", ondelete="CASCADE")
     title: str = SQLField(max_length=300)
     description: str | None = SQLField(default=None, sa_type=sa.Text)
-    owner: str | None = SQLField(default=None, max_length=100, index=True)
+    owner: str | None = SQLField(default=None, max_length=100)
     priority: Priority | None = SQLField(default=None, sa_type=enum_type(Priority))
     due_date: date | None = SQLField(default=None)
     status: ItemStatus = SQLField(sa_type=enum_type(ItemStatus))

@@ -94,6 +94,11 @@ class Statement:
             raise LookupError(f"expected one row, got {len(rows)}")
         return rows[0]
 
+    def rendered(self, dialect: Dialect, **values: Any) -> tuple[str, list[Any]]:
+        """The SQL text and the arguments the statement runs with on `dialect` (to EXPLAIN it, say)."""
+        compiled = self._for(dialect)
+        return compiled.sql, compiled.arguments_for(values)
+
     def _for(self, dialect: Dialect) -> _Compiled:
         key = (dialect.name, dialect.driver)
         compiled = self._compiled.get(key)

@@ -73,10 +73,14 @@ def from_row(row: dict[str, Any]) -> PostmortemRead:
 
 @functools.cache
 def _list_statement(shape: frozenset[str], *, after: bool) -> Statement:
-    statement = READ.where(*where_clauses(shape))
+    """The page's ids first, in a subquery, so that the summaries are counted for the page's rows only
+    (a sort under the LIMIT would otherwise count them for every postmortem that matches)."""
+    ids = sa.select(_postmortems.c.id).where(*where_clauses(shape))
     if after:
-        statement = statement.where(_postmortems.c.id < param("after"))
-    return Statement(statement.order_by(_postmortems.c.id.desc()).limit(param("limit", sa.Integer)))
+        ids = ids.where(_postmortems.c.id < param("after"))
+    page = ids.order_by(_postmortems.c.id.desc()).limit(param("limit", sa.Integer)).subquery("page")
+    statement = READ.join(page, page.c.id == _postmortems.c.id).order_by(_postmortems.c.id.desc())
+    return Statement(statement)
 
 
 @functools.cache

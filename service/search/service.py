@@ -47,17 +47,18 @@ def ranked(base: sa.Select[Any], where: Sequence[Any], dialect_name: str, *, anc
     keeps it matching continues from its new place.
     """
     postmortem_id = _postmortems.c.id
+    found_id = _search.c.postmortem_id.label("id")
     if dialect_name == "postgresql":
         tsquery = sa.func.websearch_to_tsquery(sa.literal_column("'english'::regconfig"), param("search", sa.Text))
         weights: Any = sa.literal_column(f"'{{0.1, {DETAILS_WEIGHT}, {BODY_WEIGHT}, {TITLE_WEIGHT}}}'::float4[]")
         rank = sa.cast(sa.func.ts_rank_cd(weights, _document, tsquery), sa.Double).label("rank")
-        matches = sa.select(postmortem_id, rank).join(_search, _search.c.postmortem_id == postmortem_id)
-        matches = matches.where(_document.op("@@")(tsquery), *where)
+        matches = sa.select(found_id, rank).where(_document.op("@@")(tsquery))
     else:
         # The FTS5 query first, on its own: a filter's index must not make SQLite run it once per postmortem.
         hits = sa.select(_fts.c.rowid, (-_bm25()).label("rank")).where(_fts_name.op("MATCH")(param("search", sa.Text)))
         hit = hits.offset(0).subquery("hit")
-        matches = sa.select(postmortem_id, hit.c.rank).select_from(hit).join(_search, _search.c.id == hit.c.rowid)
+        matches = sa.select(found_id, hit.c.rank).select_from(hit).join(_search, _search.c.id == hit.c.rowid)
+    if where:  # the postmortems themselves only when a filter needs their columns
         matches = matches.join(_postmortems, _search.c.postmortem_id == postmortem_id).where(*where)
     # OFFSET 0 keeps the planners from merging this into the page query and ranking each row more than once.
     scored = matches.offset(0).subquery("scored")

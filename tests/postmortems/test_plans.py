@@ -1,0 +1,61 @@
+"""How postmortems are read, listed and searched on PostgreSQL: from the indexes meant for each."""
+
+import uuid
+from datetime import date
+
+from fastapi import FastAPI
+
+from service.postmortems import reads
+from service.postmortems.filters import PostmortemFilters
+from service.search import query as search_query
+from service.search import service as search_service
+from tests.plans import plan, scanned, skip_unless_postgresql
+
+SUMMARY_INDEX = "ix_action_item_postmortem_id_status"
+
+
+def _summary_read_from_its_index_alone(nodes: list[dict[str, object]]) -> bool:
+    counts = [node for node in nodes if node.get("Index Name") == SUMMARY_INDEX]
+    return len(counts) == len(reads.SUMMARY_KEYS) and {node["Node Type"] for node in counts} == {"Index Only Scan"}
+
+
+def _no_sequential_scan(nodes: list[dict[str, object]]) -> bool:
+    return not any(node["Node Type"] == "Seq Scan" for node in nodes)
+
+
+async def test_a_postmortem_and_its_summary_are_read_by_key_and_from_one_index(app: FastAPI) -> None:
+    skip_unless_postgresql(app)
+
+    nodes = await plan(app, reads._ONE, id=uuid.uuid4(), today=date.today())
+
+    assert ("Index Scan", "pk_postmortem") in scanned(nodes)
+    assert _summary_read_from_its_index_alone(nodes)
+    assert _no_sequential_scan(nodes)
+
+
+async def test_a_filtered_page_comes_in_id_order_from_an_index_and_counts_its_own_rows(app: FastAPI) -> None:
+    skip_unless_postgresql(app)
+    shape, values = PostmortemFilters(service="checkout", severity="P2", status="draft").bound()
+
+    nodes = await plan(
+        app, reads._list_statement(shape, after=True), **values, after=uuid.uuid4(), limit=51, today=date.today()
+    )
+
+    assert _no_sequential_scan(nodes)
+    assert not any(node["Node Type"] == "Sort" for node in nodes)  # the page is read in order, not sorted
+    assert _summary_read_from_its_index_alone(nodes)
+    # The page's ids are cut (Limit) below the join that counts the summaries: 51 rows are counted, not every match.
+    limit = next(node for node in nodes if node["Node Type"] == "Limit")
+    assert nodes.index(limit) > 0
+
+
+async def test_a_search_finds_its_matches_in_the_text_index(app: FastAPI) -> None:
+    skip_unless_postgresql(app)
+    shape, values = PostmortemFilters(q="timeout").bound()
+    values |= search_service.values(search_query.parse("timeout"), "postgresql", None)
+
+    nodes = await plan(app, reads._search_statement(shape, anchored=False), **values, limit=51, today=date.today())
+
+    assert ("Bitmap Index Scan", "ix_postmortem_search_document") in scanned(nodes)
+    assert _no_sequential_scan(nodes)
+    assert _summary_read_from_its_index_alone(nodes)
