@@ -1,5 +1,7 @@
 """Column types that behave the same on SQLite and PostgreSQL."""
 
+import json
+import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -7,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic_core import to_jsonable_python
 from sqlalchemy import JSON, DateTime, Dialect, TypeDecorator
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
@@ -80,3 +82,25 @@ def enum_type(enum_class: type[StrEnum]) -> sa.Enum:
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
+
+
+class UuidList(TypeDecorator[list[uuid.UUID]]):
+    """Several ids as one parameter, for `in_list`: an array on PostgreSQL; on SQLite the JSON text of
+    their 32-digit hex form, which is how SQLite stores a Uuid column."""
+
+    impl = sa.Text().with_variant(ARRAY(sa.Uuid()), "postgresql")
+    cache_ok = True
+
+    def process_bind_param(self, value: list[uuid.UUID] | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return json.dumps([member.hex for member in value])
+
+
+def in_list(column: Any, values: Any, dialect: Dialect) -> Any:
+    """`column` is one of the ids in `values` (a `UuidList` placeholder): one parameter however many ids,
+    so the statement is compiled once per dialect."""
+    if dialect.name == "postgresql":
+        return column == sa.func.any(values)
+    members: sa.Select[Any] = sa.select(sa.literal_column("value")).select_from(sa.func.json_each(values))
+    return column.in_(members.scalar_subquery())

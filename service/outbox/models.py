@@ -26,7 +26,25 @@ class Delivery(IdMixin, TimestampMixin, table=True):
     """One unit of outbound work, written in the transaction of the change that caused it."""
 
     __tablename__ = "delivery"
-    __table_args__ = (sa.Index("ix_delivery_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_delivery_due", "status", "next_attempt_at"),
+        # What a claim checks for each due delivery: an earlier pending one of the same item, or (for a
+        # webhook) of the same integration. Only pending deliveries: the done ones pile up and never matter.
+        sa.Index(
+            "ix_delivery_pending_item",
+            "action_item_id",
+            "id",
+            postgresql_where=sa.text("status = 'pending'"),
+            sqlite_where=sa.text("status = 'pending'"),
+        ),
+        sa.Index(
+            "ix_delivery_pending_webhook",
+            "integration_id",
+            "id",
+            postgresql_where=sa.text("status = 'pending' AND kind = 'webhook.apply'"),
+            sqlite_where=sa.text("status = 'pending' AND kind = 'webhook.apply'"),
+        ),
+    )
 
     kind: DeliveryKind = SQLField(sa_type=enum_type(DeliveryKind))
     status: DeliveryStatus = SQLField(sa_type=enum_type(DeliveryStatus))

@@ -8,7 +8,7 @@ without doing a delivery twice; on SQLite writers are serialised by the database
 
 import random
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -21,6 +21,7 @@ from service.core.database import UnitOfWork
 from service.core.errors import Conflict, FieldError, NotFound
 from service.core.pagination import PageParams, page_by_id
 from service.core.sql import Statement, param
+from service.core.types import UuidList, in_list
 from service.outbox.models import Delivery, DeliveryAttempt, DeliveryKind, DeliveryStatus
 
 _deliveries = Delivery.__table__  # type: ignore[attr-defined]
@@ -129,55 +130,76 @@ class Claimed:
 
 
 _CLAIMED = tuple(field.name for field in fields(Claimed))
+CLAIM_WINDOW = 5  # due deliveries looked at per delivery claimed
 
-
-def _claim_statement() -> sa.Executable:
-    earlier = _deliveries.alias("earlier")
-    due = (
-        sa.select(_deliveries.c.id)
-        .where(
-            _deliveries.c.status == DeliveryStatus.PENDING,
-            _deliveries.c.next_attempt_at <= param("now"),
-            sa.or_(_deliveries.c.locked_until.is_(None), _deliveries.c.locked_until < param("now")),
-            # one delivery of an action item at a time, in order: two pushes at once would both create a ticket
-            ~sa.exists().where(
-                earlier.c.action_item_id == _deliveries.c.action_item_id,
-                earlier.c.status == DeliveryStatus.PENDING,
-                earlier.c.id < _deliveries.c.id,
-            ),
-            # and an integration's webhooks in the order they arrived: each may move the same ticket
-            sa.or_(
-                _deliveries.c.kind != DeliveryKind.WEBHOOK,
-                ~sa.exists().where(
-                    earlier.c.integration_id == _deliveries.c.integration_id,
-                    earlier.c.kind == DeliveryKind.WEBHOOK,
-                    earlier.c.status == DeliveryStatus.PENDING,
-                    earlier.c.id < _deliveries.c.id,
-                ),
-            ),
-        )
-        .order_by(_deliveries.c.next_attempt_at, _deliveries.c.id)
-        .limit(param("limit", sa.Integer))
-        .with_for_update(skip_locked=True)
+_DUE = Statement(
+    sa.select(*(_deliveries.c[name] for name in _CLAIMED))
+    .where(
+        _deliveries.c.status == DeliveryStatus.PENDING,
+        _deliveries.c.next_attempt_at <= param("now"),
+        sa.or_(_deliveries.c.locked_until.is_(None), _deliveries.c.locked_until < param("now")),
     )
-    return (
+    .order_by(_deliveries.c.next_attempt_at, _deliveries.c.id)
+    .limit(param("window", sa.Integer))
+    .with_for_update(skip_locked=True)
+)
+_PENDING_OF_ITEMS = Statement(
+    lambda dialect: sa.select(_deliveries.c.action_item_id, _deliveries.c.id).where(
+        _deliveries.c.status == DeliveryStatus.PENDING,
+        in_list(_deliveries.c.action_item_id, param("items", UuidList()), dialect),
+    )
+)
+_FIRST_PENDING_WEBHOOK = Statement(
+    sa.select(_deliveries.c.id)
+    .where(
+        _deliveries.c.status == DeliveryStatus.PENDING,
+        _deliveries.c.kind == DeliveryKind.WEBHOOK,
+        _deliveries.c.integration_id == param("integration_id"),
+    )
+    .order_by(_deliveries.c.id)
+    .limit(1)
+)
+_LEASE = Statement(
+    lambda dialect: (
         sa.update(_deliveries)
-        .where(_deliveries.c.id.in_(due.scalar_subquery()))
+        .where(in_list(_deliveries.c.id, param("ids", UuidList()), dialect))
         .values(locked_until=param("locked_until"), attempts=_deliveries.c.attempts + 1, updated_at=param("now"))
-        .returning(*(_deliveries.c[name] for name in (*_CLAIMED, "next_attempt_at")))
     )
-
-
-_CLAIM = Statement(_claim_statement())
+)
 
 
 async def claim(unit: UnitOfWork, *, limit: int, lease: timedelta) -> list[Claimed]:
-    """Lease up to `limit` due deliveries to the caller and count the attempt."""
+    """Lease up to `limit` due deliveries, oldest due first, that nothing earlier holds back; count the attempt.
+
+    An action item's deliveries run one at a time, in order (two pushes at once would both create a
+    ticket), and an integration's webhooks in the order they arrived (each may move the same ticket).
+    The first due deliveries are locked (others' claims skip them), and each is checked against the
+    earlier pending deliveries of its item or integration by index lookups. (As one statement with
+    NOT EXISTS, the check depended on statistics: after a burst of new deliveries the planner thought
+    few were pending and compared every due delivery with every pending one, a second per claim.)
+    """
     now = utc_now()
-    rows = await _CLAIM.all(unit, now=now, limit=limit, locked_until=now + lease)
-    # RETURNING lists rows in no particular order; work through them oldest due first, as selected
-    rows.sort(key=lambda row: (row["next_attempt_at"], row["id"]))
-    return [Claimed(**{name: row[name] for name in _CLAIMED}) for row in rows]
+    due = [Claimed(**row) for row in await _DUE.all(unit, now=now, window=CLAIM_WINDOW * limit)]
+    items = list({delivery.action_item_id for delivery in due if delivery.action_item_id is not None})
+    first_of_item: dict[uuid.UUID, uuid.UUID] = {}
+    for row in await _PENDING_OF_ITEMS.all(unit, items=items) if items else []:
+        first = first_of_item.get(row["action_item_id"])
+        first_of_item[row["action_item_id"]] = row["id"] if first is None else min(first, row["id"])
+    first_webhook: dict[uuid.UUID, uuid.UUID] = {}
+    for integration_id in {d.integration_id for d in due if d.kind is DeliveryKind.WEBHOOK and d.integration_id}:
+        first_webhook[integration_id] = (await _FIRST_PENDING_WEBHOOK.one(unit, integration_id=integration_id))["id"]
+
+    def first_in_line(delivery: Claimed) -> bool:
+        if delivery.action_item_id is not None and first_of_item[delivery.action_item_id] != delivery.id:
+            return False
+        return delivery.kind is not DeliveryKind.WEBHOOK or (
+            delivery.integration_id is not None and first_webhook[delivery.integration_id] == delivery.id
+        )
+
+    claimed = [delivery for delivery in due if first_in_line(delivery)][:limit]
+    if claimed:
+        await _LEASE.all(unit, ids=[d.id for d in claimed], locked_until=now + lease, now=now)
+    return [replace(delivery, attempts=delivery.attempts + 1) for delivery in claimed]
 
 
 def backoff(attempts: int, *, first: float, maximum: float, retry_after: float | None) -> float:

@@ -136,6 +136,11 @@ class Worker:
             retry_in = self._backoff(delivery.attempts, None)
         if outcome is None and delivery.attempts >= self.settings.outbox_max_attempts:
             outcome = DeliveryStatus.DEAD
+        try:
+            await self._settle(delivery, save, started_at, outcome, error, retry_in)
+        except Exception:  # the lease runs out and another attempt takes the delivery up again
+            logger.exception("delivery %s could not be settled", delivery.id)
+            return
         logger.info(
             "delivery %s %s attempt %d: %s",
             delivery.id,
@@ -143,10 +148,6 @@ class Worker:
             delivery.attempts,
             "retry" if outcome is None else outcome.value,
         )
-        try:
-            await self._settle(delivery, save, started_at, outcome, error, retry_in)
-        except Exception:  # the lease runs out and another attempt takes the delivery up again
-            logger.exception("delivery %s could not be settled", delivery.id)
 
     async def _settle(
         self,
