@@ -90,8 +90,10 @@ async def test_a_worker_killed_before_saving_the_link_leaves_exactly_one_issue(
     try:
         # The worker runs deliveries concurrently: wait until the webhook is applied and the issue created.
         await wait_until(
-            lambda: (bool(github.issues) and "webhook.apply attempt 1: done" in log.read_text())
-            or process.returncode is not None,
+            lambda: (
+                (bool(github.issues) and "webhook.apply attempt 1: done" in log.read_text())
+                or process.returncode is not None
+            ),
             what="the webhook's application and the issue's creation",
         )
         assert process.returncode is None, log.read_text()
