@@ -26,7 +26,8 @@ from sqlmodel import select
 from service.app import create_app
 from service.auth import service as auth_service
 from service.auth.models import Scope
-from service.db import make_engine, make_session_factories
+from service.core.database import Database
+from service.db import make_engine
 from service.migrate import upgrade
 from service.postmortems import service as postmortems_service
 from service.postmortems.models import Postmortem, PostmortemCreate
@@ -87,19 +88,19 @@ def _prose(rng: random.Random, words: int, *topics: str) -> str:
 async def _seed(database_url: str, count: int, events: int) -> bool:
     """Write `count` postmortems unless the database has some already; whether it wrote them."""
     rng = random.Random(4711)  # noqa: S311 - reproducible text, not security
-    engine = make_engine(database_url)
-    _, write_sessions = make_session_factories(engine)
+    database = Database(make_engine(database_url))
     start = datetime(2025, 1, 1, tzinfo=UTC)
     try:
-        async with write_sessions() as session:
-            if (await session.exec(select(func.count()).select_from(Postmortem))).one():
+        async with database.unit(write=False) as unit:
+            if (await (await unit.session()).exec(select(func.count()).select_from(Postmortem))).one():
                 return False
         for batch in range(0, count, 200):
-            async with write_sessions() as session:
+            async with database.unit(write=True) as unit:
+                session = await unit.session()
                 for _ in range(min(200, count - batch)):
                     service, symptom, cause = rng.choice(SERVICES), rng.choice(SYMPTOMS), rng.choice(CAUSES)
-                    postmortem = await postmortems_service.create(
-                        session,
+                    created = await postmortems_service.create(
+                        unit,
                         PostmortemCreate(
                             title=f"{service.capitalize()} {symptom} after {cause}",
                             severity=rng.choice(["P1", "P2", "P3"]),
@@ -110,6 +111,7 @@ async def _seed(database_url: str, count: int, events: int) -> bool:
                             lessons_learned=_prose(rng, 25),
                         ),
                     )
+                    postmortem = await postmortems_service.get(session, created.id)
                     for minute in range(events):
                         needle = ["zeppelin"] if minute == 0 and rng.randrange(NEEDLE_EVERY) == 0 else []
                         occurred_at = start + timedelta(minutes=minute)
@@ -117,9 +119,9 @@ async def _seed(database_url: str, count: int, events: int) -> bool:
                         await timeline_service.add(
                             session, postmortem, TimelineEventCreate(occurred_at=occurred_at, description=description)
                         )
-                await session.commit()
+                await unit.commit()
     finally:
-        await engine.dispose()
+        await database.dispose()
     return True
 
 
@@ -127,10 +129,9 @@ async def _measure(database_url: str, repeat: int) -> list[tuple[str, int, list[
     app = create_app(Settings(database_url=database_url))
     results = []
     try:
-        _, write_sessions = make_session_factories(app.state.engine)
-        async with write_sessions() as session:
-            _, key = await auth_service.create(session, name="bench-search", scope=Scope.READ)
-            await session.commit()
+        async with app.state.database.unit(write=True) as unit:
+            _, key = await auth_service.create(await unit.session(), name="bench-search", scope=Scope.READ)
+            await unit.commit()
         transport = httpx.ASGITransport(app=app)
         headers = {"Authorization": f"Bearer {key}"}
         async with httpx.AsyncClient(transport=transport, base_url="http://bench", headers=headers) as client:
