@@ -23,7 +23,11 @@ def worker_enabled_in_serve(settings: Settings) -> bool:
 @contextlib.asynccontextmanager
 async def worker_context(database: Database, settings: Settings) -> AsyncIterator[Worker]:
     timeout = httpx.Timeout(settings.tracker_timeout_seconds)
-    async with httpx.AsyncClient(timeout=timeout, headers={"User-Agent": "postmortems"}) as client:
+    # A connection per delivery in flight, all kept open: with fewer, deliveries beyond httpx's default
+    # of 20 kept-alive connections would open and close one each.
+    connections = settings.worker_concurrency
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(timeout=timeout, limits=limits, headers={"User-Agent": "postmortems"}) as client:
         yield Worker(Context(database, client, settings, SecretBox(settings.secret_key)))
 
 

@@ -24,6 +24,7 @@ from service.core.clock import utc_now
 from service.outbox import service as outbox_service
 from service.outbox.models import DeliveryKind, DeliveryStatus
 from service.outbox.service import Claimed
+from service.sync import rows
 from service.sync import service as sync_service
 from service.sync.handlers import HANDLERS, Context, Save
 from service.trackers.base import PermanentTrackerError, RetryableTrackerError
@@ -98,7 +99,7 @@ class Worker:
                     unit, DeliveryKind.SYNC, action_item_id=item_id, integration_id=integration_id
                 )
             # Not again until the next period, whatever the answer; bookkeeping, so no new item version.
-            await sync_service.confirm(session, [item_id for item_id, _ in stale])
+            await sync_service.confirm(unit, [item_id for item_id, _ in stale])
             await unit.commit()
         return len(stale)
 
@@ -166,9 +167,10 @@ class Worker:
                 unit, delivery.id, started_at=started_at, outcome=outcome, error=error, retry_in=retry_in
             )
             if outcome is DeliveryStatus.DEAD and delivery.kind is DeliveryKind.PUSH and delivery.action_item_id:
-                item = await (await unit.session()).get(ActionItem, delivery.action_item_id)
-                if item is not None:
-                    sync_service.mark_failed(item, error or "delivery failed")
+                loaded = await rows.locked(unit, delivery.action_item_id)
+                if loaded is not None:
+                    sync_service.mark_failed(loaded.item, error or "delivery failed")
+                    await rows.save(unit, loaded)
             await unit.commit()
 
     def _backoff(self, attempts: int, retry_after: float | None) -> float:

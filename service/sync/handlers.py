@@ -11,20 +11,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
-import sqlalchemy as sa
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.action_items.models import ActionItem
 from service.core.database import Database, UnitOfWork
-from service.core.sql import Statement, param
 from service.integrations import service as integrations_service
 from service.integrations.models import Integration
 from service.integrations.secrets import SecretBox
-from service.outbox.models import Delivery, DeliveryAttempt, DeliveryKind
+from service.outbox.models import DeliveryKind
 from service.outbox.service import Claimed
-from service.postmortems.models import Postmortem
 from service.settings import Settings
+from service.sync import rows
 from service.sync import service as sync_service
 from service.trackers.base import PermanentTrackerError, RemoteIssue, TrackerAdapter
 from service.trackers.registry import tracker_for
@@ -42,20 +39,6 @@ class Context:
 Save = Callable[[UnitOfWork], Awaitable[None]]
 Handler = Callable[[Context, Claimed], Awaitable[Save | None]]
 
-_deliveries = Delivery.__table__  # type: ignore[attr-defined]
-_attempts = DeliveryAttempt.__table__  # type: ignore[attr-defined]
-_EARLIER_PUSH_ATTEMPTS = Statement(
-    sa.select(
-        sa.exists()
-        .where(
-            _deliveries.c.action_item_id == param("action_item_id"),
-            _deliveries.c.kind == DeliveryKind.PUSH,
-            _attempts.c.delivery_id == _deliveries.c.id,
-        )
-        .label("found")
-    )
-)
-
 
 async def push(context: Context, delivery: Claimed) -> Save:
     """Create the item's ticket or bring it up to date.
@@ -65,20 +48,17 @@ async def push(context: Context, delivery: Claimed) -> Save:
     attempt of the first push there can be none, so the search (a scan of recent issues) is skipped.
     """
     async with context.database.unit(write=False) as unit:
-        item, postmortem, integration = await _load(await unit.session(), delivery)
-        adapter = _adapter(context, integration)
-        draft = sync_service.draft(item, postmortem, context.settings.public_url)
-        known_id = item.external_id if item.external_tracker == integration.kind.value else None
-        # The local status is pushed only when it changed since the ticket was last seen, so a push
-        # of other fields never undoes a status someone set in the tracker meanwhile.
-        status_changed_here = known_id is None or item.status is not item.external_status
-        may_exist = known_id is None and (
-            delivery.attempts > 1
-            or (await _EARLIER_PUSH_ATTEMPTS.one(unit, action_item_id=delivery.action_item_id))["found"]
-        )
+        found = await _with_context(unit, delivery)
+    item, integration = found.item, _integration_of(found)
+    adapter = _adapter(context, integration)
+    draft = sync_service.draft(item, found.postmortem, context.settings.public_url)
+    known_id = item.external_id if item.external_tracker == integration.kind.value else None
+    # The local status is pushed only when it changed since the ticket was last seen, so a push
+    # of other fields never undoes a status someone set in the tracker meanwhile.
+    status_changed_here = known_id is None or item.status is not item.external_status
     if known_id is not None:
         remote = await adapter.update_issue(known_id, draft)
-    elif may_exist:
+    elif delivery.attempts > 1 or found.pushed_before:
         remote = await adapter.find_issue(draft.marker) or await adapter.create_issue(draft)
     else:
         remote = await adapter.create_issue(draft)
@@ -86,10 +66,11 @@ async def push(context: Context, delivery: Claimed) -> Save:
         remote = await adapter.set_status(remote.id, draft.status)
 
     async def save(unit: UnitOfWork) -> None:
-        item = await _item(await unit.session(), delivery)
+        loaded = await _locked(unit, delivery)
         if not status_changed_here:
-            sync_service.apply_remote(item, remote)  # the ticket's status changed in the tracker meanwhile
-        sync_service.save_link(item, integration.kind.value, remote)
+            sync_service.apply_remote(loaded.item, remote)  # the ticket's status changed in the tracker meanwhile
+        sync_service.save_link(loaded.item, integration.kind.value, remote)
+        await rows.save(unit, loaded)
 
     return save
 
@@ -97,12 +78,11 @@ async def push(context: Context, delivery: Claimed) -> Save:
 async def sync(context: Context, delivery: Claimed) -> Save | None:
     """Read the ticket and take its state."""
     async with context.database.unit(write=False) as unit:
-        item, _, integration = await _load(await unit.session(), delivery)
-        adapter = _adapter(context, integration)
-        external_id = item.external_id
-    if external_id is None:
+        found = await _with_context(unit, delivery)
+    adapter = _adapter(context, _integration_of(found))
+    if found.item.external_id is None:
         return None
-    return _taking(delivery.action_item_id, await adapter.fetch_issue(external_id))
+    return _taking(delivery.action_item_id, await adapter.fetch_issue(found.item.external_id))
 
 
 async def apply_webhook(context: Context, delivery: Claimed) -> Save | None:
@@ -138,28 +118,35 @@ def _taking(item_id: uuid.UUID | None, remote: RemoteIssue | None) -> Save:
     """Take the ticket's state; `remote` None means the ticket was deleted or moved away."""
 
     async def save(unit: UnitOfWork) -> None:
-        session = await unit.session()
-        item = await session.get(ActionItem, item_id, with_for_update=True) if item_id else None
-        if item is not None and not sync_service.apply_remote(item, remote):
-            await sync_service.confirm(session, [item.id])
+        loaded = await rows.locked(unit, item_id) if item_id else None
+        if loaded is None:
+            return
+        if sync_service.apply_remote(loaded.item, remote):
+            await rows.save(unit, loaded)
+        else:
+            await sync_service.confirm(unit, [loaded.item.id])
 
     return save
 
 
-async def _load(session: AsyncSession, delivery: Claimed) -> tuple[ActionItem, Postmortem, Integration]:
-    item = await _item(session, delivery)
-    postmortem = await session.get(Postmortem, item.postmortem_id)
-    integration = await session.get(Integration, item.integration_id) if item.integration_id else None
-    if postmortem is None or integration is None:
-        raise PermanentTrackerError("the action item has no integration to sync with")
-    return item, postmortem, integration
-
-
-async def _item(session: AsyncSession, delivery: Claimed) -> ActionItem:
-    item = await session.get(ActionItem, delivery.action_item_id) if delivery.action_item_id else None
-    if item is None:
+async def _with_context(unit: UnitOfWork, delivery: Claimed) -> rows.ItemInContext:
+    found = await rows.with_context(unit, delivery.action_item_id) if delivery.action_item_id else None
+    if found is None:
         raise PermanentTrackerError("the action item no longer exists")
-    return item
+    return found
+
+
+async def _locked(unit: UnitOfWork, delivery: Claimed) -> rows.Loaded:
+    loaded = await rows.locked(unit, delivery.action_item_id) if delivery.action_item_id else None
+    if loaded is None:
+        raise PermanentTrackerError("the action item no longer exists")
+    return loaded
+
+
+def _integration_of(found: rows.ItemInContext) -> Integration:
+    if found.integration is None:
+        raise PermanentTrackerError("the action item has no integration to sync with")
+    return found.integration
 
 
 def _adapter(context: Context, integration: Integration) -> TrackerAdapter:

@@ -7,6 +7,7 @@ tracker said (`save_link`, `apply_remote`). A status that came from the tracker 
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,23 +18,35 @@ from service.action_items.models import ActionItem, SyncStatus, stamp_completion
 from service.core.clock import utc_now
 from service.core.database import UnitOfWork
 from service.core.errors import Conflict, FieldError
+from service.core.sql import Statement, param
+from service.core.types import UuidList, in_list
 from service.integrations.models import Integration, PushPolicy
 from service.outbox import service as outbox_service
 from service.outbox.models import Delivery, DeliveryKind
-from service.postmortems.enums import Status
+from service.postmortems.enums import Severity, Status
 from service.postmortems.models import Postmortem
 from service.trackers.base import IssueDraft, RemoteIssue
 
 PUSHED_FIELDS = frozenset({"title", "description", "owner", "priority", "due_date", "status"})
 
 _integrations = Integration.__table__  # type: ignore[attr-defined]
+_items = ActionItem.__table__  # type: ignore[attr-defined]
 
 
 def marker(item: ActionItem) -> str:
     return f"postmortems-{item.id}"
 
 
-def draft(item: ActionItem, postmortem: Postmortem, public_url: str) -> IssueDraft:
+@dataclass(frozen=True, slots=True)
+class PostmortemRef:
+    """What a ticket says of the item's postmortem."""
+
+    id: uuid.UUID
+    title: str
+    severity: Severity
+
+
+def draft(item: ActionItem, postmortem: PostmortemRef, public_url: str) -> IssueDraft:
     """The ticket's content: the item, a link back to its postmortem, severity, priority and deadline."""
     lines = [item.description or "", ""] if item.description else []
     lines += [
@@ -156,11 +169,19 @@ def apply_remote(item: ActionItem, remote: RemoteIssue | None) -> bool:
     return True
 
 
-async def confirm(session: AsyncSession, item_ids: Sequence[uuid.UUID]) -> None:
+_CONFIRM = Statement(
+    lambda dialect: (
+        sa.update(_items)
+        .where(in_list(_items.c.id, param("ids", UuidList()), dialect))
+        .values(external_synced_at=param("now"))
+    )
+)
+
+
+async def confirm(unit: UnitOfWork, item_ids: Sequence[uuid.UUID]) -> None:
     """Record that the tracker confirmed these links now, without a new version of the items."""
     if item_ids:
-        statement = sa.update(ActionItem).where(col(ActionItem.id).in_(item_ids)).values(external_synced_at=utc_now())
-        await session.exec(statement)
+        await _CONFIRM.all(unit, ids=list(item_ids), now=utc_now())
 
 
 def mark_failed(item: ActionItem, error: str) -> None:
