@@ -4,11 +4,10 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-import httpx
-
 from service.core.database import Database
 from service.db import is_sqlite
 from service.integrations.secrets import SecretBox
+from service.outbox.clients import TrackerClients
 from service.outbox.worker import Worker
 from service.settings import Settings
 from service.sync.handlers import Context
@@ -22,13 +21,11 @@ def worker_enabled_in_serve(settings: Settings) -> bool:
 
 @contextlib.asynccontextmanager
 async def worker_context(database: Database, settings: Settings) -> AsyncIterator[Worker]:
-    timeout = httpx.Timeout(settings.tracker_timeout_seconds)
-    # A connection per delivery in flight, all kept open: with fewer, deliveries beyond httpx's default
-    # of 20 kept-alive connections would open and close one each.
-    connections = settings.worker_concurrency
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(timeout=timeout, limits=limits, headers={"User-Agent": "postmortems"}) as client:
-        yield Worker(Context(database, client, settings, SecretBox(settings.secret_key)))
+    clients = TrackerClients(in_flight=settings.worker_concurrency, timeout_seconds=settings.tracker_timeout_seconds)
+    try:
+        yield Worker(Context(database, clients, settings, SecretBox(settings.secret_key)))
+    finally:
+        await clients.aclose()
 
 
 @contextlib.asynccontextmanager

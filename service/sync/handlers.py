@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import httpx
 from sqlmodel import col, select
 
 from service.action_items.models import ActionItem
@@ -18,6 +17,7 @@ from service.core.database import Database, UnitOfWork
 from service.integrations import service as integrations_service
 from service.integrations.models import Integration
 from service.integrations.secrets import SecretBox
+from service.outbox.clients import TrackerClients
 from service.outbox.models import DeliveryKind
 from service.outbox.service import Claimed
 from service.settings import Settings
@@ -31,7 +31,7 @@ from service.webhooks.models import InboundEvent
 @dataclass(frozen=True)
 class Context:
     database: Database
-    client: httpx.AsyncClient
+    clients: TrackerClients
     settings: Settings
     box: SecretBox
 
@@ -151,4 +151,4 @@ def _integration_of(found: rows.ItemInContext) -> Integration:
 
 def _adapter(context: Context, integration: Integration) -> TrackerAdapter:
     config = integrations_service.tracker_config(context.box, integration)
-    return tracker_for(integration.kind).adapter(config, context.client)
+    return tracker_for(integration.kind).adapter(config, context.clients.next())
