@@ -10,6 +10,7 @@ import random
 import uuid
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -210,27 +211,18 @@ def backoff(attempts: int, *, first: float, maximum: float, retry_after: float |
     return max(delay, retry_after or 0.0)
 
 
-_RETRY_LATER = Statement(
-    sa.update(_deliveries)
-    .where(_deliveries.c.id == param("id"))
-    .values(
-        locked_until=None,
-        updated_at=param("now"),
-        last_error=sa.func.coalesce(param("error", sa.Text), _deliveries.c.last_error),
-        next_attempt_at=param("next_attempt_at"),
-    )
-)
-_FINISH = Statement(
-    sa.update(_deliveries)
-    .where(_deliveries.c.id == param("id"))
-    .values(
-        locked_until=None,
-        updated_at=param("now"),
-        last_error=sa.func.coalesce(param("error", sa.Text), _deliveries.c.last_error),
-        status=param("status"),
-        completed_at=param("now"),
-    )
-)
+def _settle(**values: Any) -> Statement:
+    """Release the lease, keeping the last error unless there is a new one, and set `values`."""
+    values |= {
+        "locked_until": None,
+        "updated_at": param("now"),
+        "last_error": sa.func.coalesce(param("error", sa.Text), _deliveries.c.last_error),
+    }
+    return Statement(sa.update(_deliveries).where(_deliveries.c.id == param("id")).values(values))
+
+
+_RETRY_LATER = _settle(next_attempt_at=param("next_attempt_at"))
+_FINISH = _settle(status=param("status"), completed_at=param("now"))
 _ATTEMPT = Statement(
     sa.insert(DeliveryAttempt.__table__).values(  # type: ignore[attr-defined]
         id=param("id"),
