@@ -2,7 +2,7 @@
 
 The rows are spread over the two years before `today` with fixed random seeds, so every backend and
 every run gets the same data; writing them through the API would take hours at 100k postmortems.
-What is derived from them (the search documents) is rebuilt afterwards in one statement.
+What is derived from them (search documents, labels) is rebuilt afterwards, a statement per table.
 """
 
 import random
@@ -194,7 +194,7 @@ class _Batches:
 
 def seed(database_url: str, postmortems: int, today: datetime) -> Seeded:
     """Write `postmortems` postmortems with about 10 action items and 4.5 timeline events each, in
-    batches of INSERTs; then their search documents, and on PostgreSQL the statistics."""
+    batches of INSERTs; then what the database derives from them, and on PostgreSQL the statistics."""
     rng = random.Random(4711)  # noqa: S311 - reproducible data, not secrets
     events_rng = random.Random(815)  # noqa: S311 - a stream of its own: the other rows stay as they were
     batches = _Batches()
@@ -203,8 +203,8 @@ def seed(database_url: str, postmortems: int, today: datetime) -> Seeded:
         with engine.begin() as connection:
             if engine.dialect.name == "postgresql":
                 # No triggers while the rows go in (nor the foreign keys' checks, which are triggers too: the
-                # rows are consistent by construction). What the triggers derive, the search documents, is
-                # rebuilt below in one statement, a third of the time of 450k events firing them one by one.
+                # rows are consistent by construction). What the triggers derive is rebuilt below, one
+                # statement per table: a third of the time of 450k events firing them one by one.
                 connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
             for number, row in enumerate(postmortem_rows(postmortems, today, rng), start=1):
                 batches.add(Postmortem, [row])
@@ -213,7 +213,7 @@ def seed(database_url: str, postmortems: int, today: datetime) -> Seeded:
                 if number % BATCH == 0:
                     batches.flush(connection)
             batches.flush(connection)
-            rebuild_search_documents(connection)
+            rebuild_derived(connection)
         if engine.dialect.name == "postgresql":
             # As autovacuum soon would: statistics, and the visibility map that index-only scans need.
             # SQLite is left as the service leaves it.
@@ -225,17 +225,20 @@ def seed(database_url: str, postmortems: int, today: datetime) -> Seeded:
     return Seeded(written[Postmortem], written[ActionItem], written[TimelineEvent])
 
 
-def rebuild_search_documents(connection: sa.Connection) -> None:
-    """Write every postmortem's search document (table `postmortem_search`; the backend's index
-    follows it) afresh from the view `postmortem_search_document` that defines it.
+DERIVED = {
+    # table: the view that defines its rows (see the migrations that create them)
+    "postmortem_search": ("postmortem_id, title, body, details", "postmortem_search_document"),
+    "postmortem_label": ("kind, label, postmortem_id", "postmortem_label_source"),
+}
 
-    The database's triggers already wrote them as the rows went in; rebuilding makes the data
-    right whatever they did, whether or not documents exist, and is the one place to change if
-    the way documents are kept changes again."""
-    connection.execute(sa.text("DELETE FROM postmortem_search"))
-    connection.execute(
-        sa.text(
-            "INSERT INTO postmortem_search (postmortem_id, title, body, details) "
-            "SELECT postmortem_id, title, body, details FROM postmortem_search_document"
-        )
-    )
+
+def rebuild_derived(connection: sa.Connection) -> None:
+    """Write what the database derives from the postmortems and their timelines (search documents,
+    labels) afresh from the views that define it.
+
+    The database's triggers write these rows as the data goes in, unless they were off during the
+    bulk load; rebuilding makes them right either way, and is the one place to change when another
+    derived table appears."""
+    for table, (columns, view) in DERIVED.items():
+        connection.execute(sa.text(f"DELETE FROM {table}"))  # noqa: S608 - constant names
+        connection.execute(sa.text(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view}"))  # noqa: S608

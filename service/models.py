@@ -6,6 +6,7 @@ from service.core.base import metadata
 from service.core.idempotency import IdempotencyRecord
 from service.integrations.models import Integration
 from service.outbox.models import Delivery, DeliveryAttempt
+from service.postmortems.labels import PostmortemLabel
 from service.postmortems.models import Postmortem, Transition
 from service.search.models import PostmortemSearch
 from service.timeline.models import TimelineEvent
@@ -20,6 +21,7 @@ __all__ = [
     "InboundEvent",
     "Integration",
     "Postmortem",
+    "PostmortemLabel",
     "PostmortemSearch",
     "TimelineEvent",
     "Transition",

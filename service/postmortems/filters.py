@@ -9,8 +9,7 @@ from service.core.clock import utc_now
 from service.core.pagination import PageParams
 from service.core.schemas import UTCTimestamp
 from service.core.sql import param
-from service.core.types import json_array_contains
-from service.postmortems import deadlines
+from service.postmortems import deadlines, labels
 from service.postmortems.enums import Severity, Status
 from service.postmortems.models import Postmortem
 from service.search.query import MAX_LENGTH as MAX_QUERY_LENGTH
@@ -31,8 +30,8 @@ def _overdue() -> Any:
 CLAUSES: dict[str, Callable[[], Any]] = {
     "status": lambda: _postmortems.c.status == param("status"),
     "severity": lambda: _postmortems.c.severity == param("severity"),
-    "service": lambda: json_array_contains(_postmortems.c.services, param("service", sa.Text)),
-    "tag": lambda: json_array_contains(_postmortems.c.tags, param("tag", sa.Text)),
+    "service": lambda: labels.labelled(labels.SERVICE, param("service", sa.String())),
+    "tag": lambda: labels.labelled(labels.TAG, param("tag", sa.String())),
     "failure_mode": lambda: _postmortems.c.failure_mode == param("failure_mode"),
     "created_after": lambda: _postmortems.c.created_at >= param("created_after"),
     "created_before": lambda: _postmortems.c.created_at < param("created_before"),

@@ -28,7 +28,10 @@ async def test_a_postmortem_and_its_summary_are_read_by_key_and_from_one_index(a
 
     nodes = await plan(app, reads._ONE, id=uuid.uuid4(), today=date.today())
 
-    assert ("Index Scan", "pk_postmortem") in scanned(nodes)
+    postmortem = [node for node in nodes if node.get("Relation Name") == "postmortem"]
+    assert [(node["Node Type"], "(id = " in node.get("Index Cond", "")) for node in postmortem] == [
+        ("Index Scan", True)
+    ]
     assert _summary_read_from_its_index_alone(nodes)
     assert _no_sequential_scan(nodes)
 
@@ -47,6 +50,18 @@ async def test_a_filtered_page_comes_in_id_order_from_an_index_and_counts_its_ow
     # The page's ids are cut (Limit) below the join that counts the summaries: 51 rows are counted, not every match.
     limit = next(node for node in nodes if node["Node Type"] == "Limit")
     assert nodes.index(limit) > 0
+
+
+async def test_a_page_of_a_service_walks_its_labels_and_the_listing_index_in_list_order(app: FastAPI) -> None:
+    skip_unless_postgresql(app)
+    shape, values = PostmortemFilters(service="checkout", severity="P2").bound()
+
+    nodes = await plan(app, reads._list_statement(shape, after=False), **values, limit=51, today=date.today())
+
+    indexes = {index for _, index in scanned(nodes)}
+    assert "pk_postmortem_label" in indexes  # the service's postmortems, in id order
+    assert "ix_postmortem_listing" in indexes  # their severity, without the table's wide rows (once vacuumed)
+    assert not any(node["Node Type"] == "Sort" for node in nodes)
 
 
 async def test_a_search_finds_its_matches_in_the_text_index(app: FastAPI) -> None:

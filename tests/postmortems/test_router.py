@@ -5,7 +5,11 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
 
+from service.postmortems.models import Postmortem
+from tests.database import committed_session
 from tests.factories import SUBMITTABLE_STANDARD, add_action_item, add_event, create_postmortem, submittable_postmortem
 from tests.paging import ids_in_pages_of
 from tests.problems import UNKNOWN_ID, assert_invalid, assert_problem, problem_errors
@@ -886,3 +890,24 @@ async def test_a_malformed_review_meeting_is_refused(
 
     assert_invalid(await client.patch(f"/v1/postmortems/{created['id']}", json={"review_meeting": meeting}), field)
     assert (await fetch(client, created["id"])).json() == created
+
+
+async def test_the_service_and_tag_filters_follow_every_change_of_the_lists(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """The database keeps a row per label (`postmortem_label`): it follows a PATCH, a change made straight in
+    the table, a label listed twice, and a deletion."""
+    postmortem = await create_postmortem(client, title="moving", services=["checkout", "checkout"], tags=["db"])
+    assert await titles(client, service="checkout") == ["moving"]
+
+    patched = await client.patch(f"/v1/postmortems/{postmortem['id']}", json={"services": ["search"], "tags": []})
+    assert patched.status_code == 200
+    assert (await titles(client, service="checkout"), await titles(client, tag="db")) == ([], [])
+    assert await titles(client, service="search") == ["moving"]
+
+    async with committed_session(app.state.engine) as session:
+        await session.exec(sa.update(Postmortem).values(tags=["payments"]))
+    assert await titles(client, tag="payments") == ["moving"]
+
+    assert (await client.delete(f"/v1/postmortems/{postmortem['id']}")).status_code == 204
+    assert await titles(client, service="search") == []
