@@ -9,6 +9,7 @@ from service.outbox.models import Delivery, DeliveryAttempt
 from service.postmortems.labels import PostmortemLabel
 from service.postmortems.models import Postmortem, Transition
 from service.search.models import PostmortemSearch
+from service.stats import indexes as stats_indexes
 from service.timeline.models import TimelineEvent
 from service.webhooks.models import InboundEvent
 
@@ -26,4 +27,5 @@ __all__ = [
     "TimelineEvent",
     "Transition",
     "metadata",
+    "stats_indexes",
 ]

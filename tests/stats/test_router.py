@@ -395,6 +395,37 @@ async def test_time_to_postmortem_of_an_odd_sample_is_its_middle_value(client: h
     assert (body["time_to_postmortem"]["median_hours"], body["time_to_postmortem"]["p90_hours"]) == (1.5, 15.5)
 
 
+async def test_percentiles_of_a_larger_sample_with_ties(client: httpx.AsyncClient, store: Store) -> None:
+    resolved = at("2025-03-03T08:00:00Z")
+    hours = [1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 55, 89]
+    for hour in reversed(hours):
+        completed = resolved + timedelta(hours=hour)
+        await postmortem(
+            client, store, status="complete", resolved_at=resolved.isoformat(), completed_at=completed.isoformat()
+        )
+
+    body = await stats(client, **MARCH)
+
+    # Positions 5.5 and 9.9 in the sorted sample: halfway from 8 to 13, and 90 % of the way from 55 to 55.
+    assert (body["time_to_postmortem"]["median_hours"], body["time_to_postmortem"]["p90_hours"]) == (10.5, 55.0)
+
+
+async def test_the_last_instant_of_a_day_still_belongs_to_that_day(client: httpx.AsyncClient, store: Store) -> None:
+    """SQLite reads its timestamps to the millisecond, so the last half millisecond of a day is where its
+    date functions and PostgreSQL's could disagree."""
+    thursday_night = "2025-03-06T23:59:59.999900Z"  # due a week later, on Thursday, not on Friday
+    await postmortem(client, store, status="complete", resolved_at=thursday_night, completed_at="2025-03-14T10:00:00Z")
+    owner = (await postmortem(client, store, resolved_at="2025-03-10T10:00:00Z"))["id"]
+    await action_item(
+        client, store, owner, due_date="2025-03-10", status="done", completed_at="2025-03-10T23:59:59.9999Z"
+    )
+
+    body = await stats(client, **MARCH)
+
+    assert (body["completion_within_sla"]["resolved"], body["completion_within_sla"]["on_time"]) == (2, 0)
+    assert (body["action_item_completion"]["due"], body["action_item_completion"]["done_by_due_date"]) == (1, 1)
+
+
 @pytest.mark.parametrize(
     ("hours", "target_days", "met"),
     [(167, 5, True), (168, 5, False), (33, 1, True), (34, 1, False)],
@@ -622,6 +653,24 @@ async def test_a_repeat_of_an_incident_outside_the_filters_is_still_a_repeat(cli
     }
 
 
+async def test_an_incident_at_the_same_moment_outside_the_filters_is_not_an_earlier_one(
+    client: httpx.AsyncClient,
+) -> None:
+    for started_at, severity in [
+        ("2025-03-05T09:00:00Z", "P1"),
+        ("2025-03-05T09:00:00Z", "P2"),  # at the same moment: neither repeats the other
+        ("2025-03-05T09:00:00.000001Z", "P1"),  # a microsecond later: repeats both
+        ("2025-03-20T09:00:00Z", "P2"),
+    ]:
+        await create_postmortem(client, failure_mode="dns", started_at=started_at, severity=severity)
+
+    p1 = await stats(client, **MARCH, severity="P1")
+    everything = await stats(client, **MARCH)
+
+    assert (p1["repeat_incidents"]["postmortems"], p1["repeat_incidents"]["repeats"]) == (2, 1)
+    assert (everything["repeat_incidents"]["postmortems"], everything["repeat_incidents"]["repeats"]) == (4, 2)
+
+
 async def test_a_falling_repeat_rate_meets_its_target(client: httpx.AsyncClient) -> None:
     for failure_mode, started_at in [
         ("dns", "2025-01-30T09:00:00Z"),
@@ -659,6 +708,24 @@ async def test_top_failure_modes_by_count_then_name(client: httpx.AsyncClient) -
         {"failure_mode": "capacity", "count": 2},
         {"failure_mode": "disk", "count": 1},
         *({"failure_mode": f"mode-{letter}", "count": 1} for letter in "abcde"),
+    ]
+
+
+async def test_top_failure_modes_count_the_postmortems_the_filters_select(client: httpx.AsyncClient) -> None:
+    for failure_mode, services in [
+        ("dns", ["checkout"]),
+        ("dns", ["payments"]),
+        ("dns", ["payments"]),
+        ("disk", ["checkout", "payments"]),
+        ("queue", ["search"]),
+    ]:
+        await create_postmortem(client, failure_mode=failure_mode, services=services, started_at="2025-03-10T09:00:00Z")
+
+    body = await stats(client, **MARCH, service="payments")
+
+    assert body["top_failure_modes"] == [
+        {"failure_mode": "dns", "count": 2},
+        {"failure_mode": "disk", "count": 1},
     ]
 
 
