@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, PoolResetState
 from sqlalchemy.util import await_
 
 MIGRATIONS_DIR = Path(str(resources.files("service.migrations")))
@@ -59,7 +59,11 @@ def make_engine(database_url: str, *, pool_size: int | None = DEFAULT_POOL_SIZE)
         if url.database in (None, "", ":memory:"):
             pooling = {}  # one connection holds an in-memory database: SQLAlchemy's StaticPool
         engine = create_async_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **_JSON_CODEC, **pooling
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+            pool_reset_on_return=None,  # `_configure_sqlite` resets: only a connection left in a transaction
+            **_JSON_CODEC,
+            **pooling,
         )
         _configure_sqlite(engine)
         return engine
@@ -119,6 +123,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # and the operating system's cache is behind them (10 MB less resident, no slower).
         cursor.execute("PRAGMA cache_size=-1024")
         cursor.close()
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+        # The pool's own reset rolls back every returned connection, a trip through aiosqlite's
+        # thread even after a read that never began a transaction.
+        if state.asyncio_safe and not state.terminate_only and dbapi_connection.driver_connection.in_transaction:
+            dbapi_connection.rollback()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:

@@ -1,4 +1,5 @@
-"""How the service connects: a fixed pool that never overflows, and SSL only where the URL or the host calls for it."""
+"""How the service connects: a fixed pool that never overflows, SSL only where the URL or the host calls for it,
+and SQLite connections that come back to the pool clean without a needless rollback."""
 
 import asyncio
 import struct
@@ -6,8 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import aiosqlite
 import pytest
+import sqlalchemy as sa
 
+from service.core.database import Database
 from service.db import make_engine
 from tests.backends import scratch_database
 
@@ -72,3 +76,36 @@ async def test_the_pool_never_opens_more_connections_than_its_size(tmp_path: Pat
             await second.close()
         finally:
             await engine.dispose()
+
+
+async def test_a_sqlite_connection_is_rolled_back_on_return_only_when_left_in_a_transaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rollbacks: list[bool] = []
+    rollback = aiosqlite.Connection.rollback
+
+    async def counted(self: aiosqlite.Connection) -> None:
+        rollbacks.append(self.in_transaction)
+        await rollback(self)
+
+    monkeypatch.setattr(aiosqlite.Connection, "rollback", counted)
+    database = Database(make_engine(f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}", pool_size=1))
+    try:
+        async with database.unit(write=True) as unit:
+            await (await unit.driver()).fetch("CREATE TABLE note (body TEXT)", [])
+            await unit.commit()
+        rollbacks.clear()
+
+        async with database.unit(write=False) as unit:
+            assert await (await unit.driver()).fetch("SELECT count(*) FROM note", []) == [(0,)]
+        assert rollbacks == []  # a read began no transaction: nothing to roll back
+
+        async with database.unit(write=True) as unit:  # left without commit
+            await (await unit.driver()).fetch("INSERT INTO note VALUES ('lost')", [])
+        assert rollbacks == [True]
+
+        async with database.unit(write=False) as unit:
+            connection = await unit.connection()
+            assert (await connection.execute(sa.text("SELECT count(*) FROM note"))).scalar() == 0
+    finally:
+        await database.dispose()

@@ -1,10 +1,13 @@
-"""How postmortems are read, listed and searched on PostgreSQL: from the indexes meant for each."""
+"""How postmortems are read, listed and searched on PostgreSQL, and their labels derived on both databases:
+from the indexes meant for each."""
 
 import uuid
 from datetime import date
 
+import sqlalchemy as sa
 from fastapi import FastAPI
 
+from service.core.sql import Statement, param
 from service.postmortems import reads
 from service.postmortems.filters import PostmortemFilters
 from service.search import query as search_query
@@ -77,3 +80,23 @@ async def test_a_search_finds_its_matches_in_the_text_index(app: FastAPI) -> Non
     assert ("Bitmap Index Scan", "ix_postmortem_search_document") in scanned(nodes)
     assert _no_sequential_scan(nodes)
     assert _summary_read_from_its_index_alone(nodes)
+
+
+async def test_the_label_triggers_derive_one_postmortems_labels_from_its_row_alone(app: FastAPI) -> None:
+    """What the triggers on `postmortem` read to rewrite its labels: by key on both databases, never every
+    postmortem (SQLite cannot narrow a UNION to the key, and then every write took seconds at volume)."""
+    source = sa.table("postmortem_label_source", sa.column("postmortem_id", sa.Uuid), sa.column("label"))
+    lookup = Statement(sa.select(source.c.label).where(source.c.postmortem_id == param("id")))
+
+    if app.state.engine.dialect.name == "postgresql":
+        nodes = await plan(app, lookup, id=uuid.uuid4())
+        postmortem = [node for node in nodes if node.get("Relation Name") == "postmortem"]
+        assert [("(id = " in node.get("Index Cond", "")) for node in postmortem] == [True, True]
+        assert _no_sequential_scan(nodes)
+        return
+    database = app.state.database
+    sql, arguments = lookup.rendered(database.dialect, id=uuid.uuid4())
+    async with database.unit(write=False) as unit:
+        steps = [row[3] for row in await (await unit.driver()).fetch("EXPLAIN QUERY PLAN " + sql, arguments)]
+    postmortem_reads = [step for step in steps if step.split()[1:2] == ["p"]]
+    assert postmortem_reads == ["SEARCH p USING INDEX sqlite_autoindex_postmortem_1 (id=?)"] * 2
