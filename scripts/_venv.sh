@@ -1,4 +1,4 @@
-# Sourced by the scripts beside it: make sure .venv exists and holds this checkout's dependencies.
+# Sourced by the scripts beside it: make sure .venv exists and holds exactly the versions in uv.lock.
 set -euo pipefail
 
 find_python() {
@@ -13,16 +13,24 @@ find_python() {
   return 1
 }
 
+# ensure_venv [EXTRA...]: the locked dependencies, this checkout (editable) and the extras named.
+# uv itself comes from PyPI with pip; `--locked` fails when uv.lock no longer matches pyproject.toml
+# (then run `.venv/bin/uv lock`).
 ensure_venv() {
-  local extras="$1" stamp wanted
+  local stamp wanted extra
+  local -a extras=()
+  for extra in "$@"; do extras+=(--extra "$extra"); done
   if [ ! -x .venv/bin/python ]; then
     "$(find_python)" -m venv .venv
-    .venv/bin/python -m pip install --quiet --upgrade pip
   fi
-  wanted="$(cat pyproject.toml | sha256sum | cut -c1-16)-$extras"
+  if [ ! -x .venv/bin/uv ]; then
+    .venv/bin/python -m pip install --quiet "uv>=0.9,<1"
+  fi
+  wanted="$(cat pyproject.toml uv.lock | sha256sum | cut -c1-16)-$*"
   stamp=.venv/.postmortems-installed
   if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-    .venv/bin/python -m pip install --quiet --editable ".$extras"
+    # --inexact: keep what pip put there (uv itself) even when no extra asks for it.
+    UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --quiet --locked --inexact --python .venv/bin/python "${extras[@]}"
     echo "$wanted" >"$stamp"
   fi
 }
