@@ -3,8 +3,10 @@
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
 from service import __version__
@@ -21,9 +23,16 @@ from service.documents.models import MARKDOWN_MEDIA_TYPE
 from service.documents.router import IMPORT_PATH
 from service.health import router as health_router
 from service.integrations.secrets import SecretBox
+from service.observability import tracing
+from service.observability.metrics import Metrics
+from service.observability.requests import RequestObservabilityMiddleware
+from service.observability.router import router as metrics_router
 from service.outbox.runner import background_worker
 from service.settings import Settings
 from service.webhooks.router import router as webhooks_router
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 DESCRIPTION = """\
 Incident postmortems, their UTC timelines and action items, and the review workflow
@@ -42,6 +51,8 @@ their status comes back through the trackers' signed webhooks (`/v1/webhooks/...
 def create_app(settings: Settings, *, run_worker: bool = False) -> FastAPI:
     """The app; with `run_worker` its lifespan also runs the outbox worker (see `outbox.runner`)."""
     database = Database(make_engine(settings.database_url, pool_size=settings.db_pool_size))
+    metrics = Metrics()
+    tracer_provider: TracerProvider | None = None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -50,6 +61,8 @@ def create_app(settings: Settings, *, run_worker: bool = False) -> FastAPI:
                 await stack.enter_async_context(background_worker(database, settings))
             yield
         await database.dispose()
+        if tracer_provider is not None:
+            tracer_provider.shutdown()  # sends the spans still buffered
 
     app = FastAPIOffline(
         title="postmortems",
@@ -63,21 +76,28 @@ def create_app(settings: Settings, *, run_worker: bool = False) -> FastAPI:
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.metrics = metrics
     app.state.engine = database.engine
     app.state.schema_head = head_revision()
     app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
     app.state.secret_box = SecretBox(settings.secret_key)
     install_problem_handlers(app)
     install_openapi(app, document_api_key)
-    app.include_router(health_router)
-    for router in API_ROUTERS:
-        app.include_router(router, prefix=API_PREFIX)
+    templates: dict[int, str] = {}  # id of each route: routes compare by value and do not hash
+    for router, prefix in [(health_router, ""), (metrics_router, ""), *((r, API_PREFIX) for r in API_ROUTERS)]:
+        app.include_router(router, prefix=prefix)
+        templates |= {id(route): prefix + route.path for route in router.routes if isinstance(route, APIRoute)}
     app.include_router(webhooks_router)
+    templates |= {id(route): route.path for route in webhooks_router.routes if isinstance(route, APIRoute)}
     app.add_middleware(AuthenticationMiddleware, cache=app.state.principal_cache)
     app.add_middleware(UnitOfWorkMiddleware, database=database)
     app.add_middleware(
         BodyGuardMiddleware,
         max_body_bytes=settings.max_body_bytes,
         text_bodies={IMPORT_PATH: MARKDOWN_MEDIA_TYPE},
+    )
+    tracer_provider = tracing.install(app)
+    app.add_middleware(
+        RequestObservabilityMiddleware, metrics=metrics, templates=templates, access_log=settings.access_log
     )
     return app

@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from service.auth.models import Scope
-from service.server import configure_logging
+from service.observability.logs import configure_logging
 from service.settings import get_settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    configure_logging(get_settings().log_level)
+    configure_logging(get_settings().log_level, get_settings().log_format)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
@@ -100,6 +100,7 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         access_log=args.access_log,
         log_level=settings.log_level,
+        shutdown_grace_seconds=settings.shutdown_grace_seconds,
     )
     return 0
 

@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from service.action_items.models import Priority
 from service.action_items.slo import DEFAULT_SLO_DAYS, MAX_SLO_DAYS
 from service.db import DEFAULT_POOL_SIZE
+from service.observability.logs import LogFormat
 from service.policy.enums import ReasonCode
 from service.postmortems.enums import Severity
 from service.review.models import Rule
@@ -34,6 +35,12 @@ class Settings(BaseSettings):
         default=10.0, description="How long a replica trusts a key it has checked; 0 checks on every request."
     )
     log_level: str = "INFO"
+    log_format: LogFormat = Field(default="json", description="`json`: one object per line; `text` for reading by eye.")
+    access_log: bool = Field(default=False, description="Log a line per request (`serve --access-log`).")
+    shutdown_grace_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=20.0,
+        description="On SIGTERM, how long `serve` lets requests in progress and `worker` its deliveries finish.",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description="Encrypts tracker credentials and webhook secrets at rest; without it they are stored as sent.",

@@ -1,9 +1,7 @@
 """The `postmortems` console script, run as a user would: a subprocess with its environment."""
 
 import os
-import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,11 +11,10 @@ from fastapi import FastAPI
 
 from service.migrate import pending_revision
 from tests.backends import postgres_server_url, scratch_database
+from tests.servers import POSTMORTEMS, free_port, serving
 
 COMMITTED_OPENAPI = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
-POSTMORTEMS = str(Path(sys.executable).parent / "postmortems")
 COMMAND_TIMEOUT_SECONDS = 120
-STARTUP_POLLS = 600  # at 0.1 s each
 
 
 def run(database_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -25,13 +22,6 @@ def run(database_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess
     return subprocess.run(  # noqa: S603 - our own console script
         [POSTMORTEMS, *args], env=environment, cwd=cwd, capture_output=True, text=True, timeout=COMMAND_TIMEOUT_SECONDS
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -88,37 +78,14 @@ def test_openapi_prints_the_committed_document(tmp_path: Path) -> None:
 
 def test_serve_on_sqlite_migrates_and_answers_probes(tmp_path: Path) -> None:
     database_url = f"sqlite:///{tmp_path / 'serve.db'}"
-    port = free_port()
-    environment = os.environ | {"POSTMORTEMS_DATABASE_URL": database_url}
-    log_path = tmp_path / "serve.log"
-    with log_path.open("w") as log, httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False) as http:
-        server = subprocess.Popen(  # noqa: S603 - our own console script
-            [POSTMORTEMS, "serve", "--port", str(port)], env=environment, cwd=tmp_path, stdout=log, stderr=log
-        )
-        try:
-            healthz = _poll_until_up(server, http, "/healthz", log_path)
-            readyz = http.get("/readyz")
-        finally:
-            server.terminate()
-            server.wait(timeout=COMMAND_TIMEOUT_SECONDS)
+    with serving(database_url, tmp_path) as server:
+        healthz = server.wait_until_up()
+        readyz = httpx.get(f"{server.base_url}/readyz", trust_env=False)
     assert healthz.status_code == 200
     assert healthz.json() == {"status": "ok"}
     assert readyz.status_code == 200, readyz.text
     assert readyz.json() == {"status": "ready"}
     assert pending_revision(database_url) is None
-
-
-def _poll_until_up(server: subprocess.Popen[bytes], http: httpx.Client, path: str, log_path: Path) -> httpx.Response:
-    for _ in range(STARTUP_POLLS):
-        try:
-            return http.get(path)
-        except httpx.TransportError:
-            try:
-                server.wait(timeout=0.1)
-            except subprocess.TimeoutExpired:
-                continue
-            pytest.fail(f"`postmortems serve` exited with {server.returncode}:\n{log_path.read_text()}")
-    pytest.fail(f"`postmortems serve` did not answer {path}:\n{log_path.read_text()}")
 
 
 @pytest.mark.skipif(postgres_server_url() is None, reason="needs POSTMORTEMS_TEST_DATABASE_URL (PostgreSQL)")

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
 
 from service.core.clock import utc_now
+from service.core.errors import DomainError
 from service.core.http import responses
 from service.dependencies import UnitDep
 from service.integrations.models import TrackerKind
@@ -37,13 +38,19 @@ async def receive(
     The raw body is verified first; the event is stored and answered 202 at once, and applied by
     the worker. A redelivered webhook (same delivery id) is acknowledged and changes nothing.
     """
-    created = await webhooks_service.receive(
-        unit,
-        box,
-        kind=kind,
-        integration_id=integration_id,
-        headers=dict(request.headers),
-        body=await request.body(),
-        now=utc_now(),
-    )
+    received = request.app.state.metrics.webhooks
+    try:
+        created = await webhooks_service.receive(
+            unit,
+            box,
+            kind=kind,
+            integration_id=integration_id,
+            headers=dict(request.headers),
+            body=await request.body(),
+            now=utc_now(),
+        )
+    except DomainError as error:
+        received.labels(kind.value, error.slug).inc()  # invalid-signature, not-found, ...
+        raise
+    received.labels(kind.value, "accepted" if created else "duplicate").inc()
     return WebhookAccepted(accepted=True, duplicate=not created)

@@ -1,0 +1,67 @@
+"""`postmortems serve` as a user runs it: a subprocess with its environment, its log in a file."""
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+POSTMORTEMS = str(Path(sys.executable).parent / "postmortems")
+STARTUP_POLLS = 600  # at 0.1 s each
+STOP_TIMEOUT_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def wait_until_up(self) -> httpx.Response:
+        with httpx.Client(base_url=self.base_url, trust_env=False) as http:
+            for _ in range(STARTUP_POLLS):
+                try:
+                    return http.get("/healthz")
+                except httpx.TransportError:
+                    try:
+                        self.process.wait(timeout=0.1)
+                    except subprocess.TimeoutExpired:
+                        continue
+                    pytest.fail(f"`postmortems serve` exited with {self.process.returncode}:\n{self.log()}")
+        pytest.fail(f"`postmortems serve` did not answer:\n{self.log()}")
+
+
+@contextmanager
+def serving(database_url: str, directory: Path, *args: str, **environment: str) -> Iterator[Server]:
+    """A running server, up (its /healthz answers); stopped with SIGTERM at the end if still running."""
+    port = free_port()
+    env = os.environ | {"POSTMORTEMS_DATABASE_URL": database_url} | environment
+    log_path = directory / f"serve-{port}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own console script
+            [POSTMORTEMS, "serve", "--port", str(port), *args], env=env, cwd=directory, stdout=log, stderr=log
+        )
+    server = Server(process, f"http://127.0.0.1:{port}", log_path)
+    try:
+        server.wait_until_up()
+        yield server
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=STOP_TIMEOUT_SECONDS)
