@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from bench import database
 from bench.operations import action_item
-from bench.processes import Process, postmortems, running
+from bench.processes import Process, free_port, postmortems, running
 from service.outbox.models import DeliveryStatus
 
 POLL_SECONDS = 0.05
@@ -65,7 +65,14 @@ class Outbox:
         with ExitStack() as stack:
             started = time.monotonic()
             processes = [
-                stack.enter_context(running(f"worker-{n}", postmortems("worker"), self.environment, self.log_directory))
+                stack.enter_context(
+                    running(
+                        f"worker-{n}",
+                        postmortems("worker"),
+                        self.environment | {"POSTMORTEMS_WORKER_METRICS_PORT": str(free_port())},
+                        self.log_directory,
+                    )
+                )
                 for n in range(workers)
             ]
             progress = self._wait_until_delivered(pending, processes)

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,6 +20,13 @@ STOP_TIMEOUT_SECONDS = 30
 def postmortems(*args: str) -> list[str]:
     """The service's console script, from the virtualenv running the benchmark."""
     return [str(Path(sys.executable).parent / "postmortems"), *args]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def python_module(module: str, *args: str) -> list[str]:

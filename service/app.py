@@ -58,7 +58,7 @@ def create_app(settings: Settings, *, run_worker: bool = False) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
             if run_worker:
-                await stack.enter_async_context(background_worker(database, settings))
+                await stack.enter_async_context(background_worker(database, settings, metrics))
             yield
         await database.dispose()
         if tracer_provider is not None:

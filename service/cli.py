@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -144,6 +145,8 @@ def _worker(args: argparse.Namespace) -> int:
 
     from service.core.database import Database
     from service.db import make_engine
+    from service.observability import worker_http
+    from service.observability.metrics import Metrics
     from service.outbox.runner import worker_context
 
     settings = get_settings()
@@ -152,8 +155,9 @@ def _worker(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         database = Database(make_engine(settings.database_url, pool_size=settings.db_pool_size))
+        metrics = Metrics()
         try:
-            async with worker_context(database, settings) as worker:
+            async with worker_context(database, settings, metrics) as worker:
                 if args.once:
                     await worker.run_until_idle()
                     return
@@ -161,7 +165,12 @@ def _worker(args: argparse.Namespace) -> int:
                 loop = asyncio.get_running_loop()
                 for signal_number in (signal.SIGTERM, signal.SIGINT):
                     loop.add_signal_handler(signal_number, stop.set)
-                await worker.run(stop)
+                async with contextlib.AsyncExitStack() as stack:
+                    if settings.worker_metrics_port:
+                        await stack.enter_async_context(
+                            worker_http.serving(metrics, host="0.0.0.0", port=settings.worker_metrics_port)  # noqa: S104 - probes and scrapes come from other pods
+                        )
+                    await worker.run(stop)
         finally:
             await database.dispose()
 

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
         default=None, description="Run the outbox worker inside `serve`; default: yes on SQLite, no on PostgreSQL."
     )
     worker_poll_seconds: Annotated[float, Field(gt=0)] = 1.0
+    worker_metrics_port: Annotated[int, Field(ge=0, le=65535)] = Field(
+        default=9000, description="The port of `postmortems worker`'s /metrics and /healthz; 0: none."
+    )
     worker_concurrency: Annotated[int, Field(ge=1, le=1000)] = Field(
         default=32, description="Deliveries one worker has in flight at once (each mostly waits on its tracker)."
     )

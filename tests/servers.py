@@ -1,7 +1,6 @@
 """`postmortems serve` as a user runs it: a subprocess with its environment, its log in a file."""
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,16 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.processes import free_port
+
 POSTMORTEMS = str(Path(sys.executable).parent / "postmortems")
 STARTUP_POLLS = 600  # at 0.1 s each
 STOP_TIMEOUT_SECONDS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass

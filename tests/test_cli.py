@@ -9,9 +9,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from bench.processes import free_port
 from service.migrate import pending_revision
 from tests.backends import postgres_server_url, scratch_database
-from tests.servers import POSTMORTEMS, free_port, serving
+from tests.servers import POSTMORTEMS, serving
 
 COMMITTED_OPENAPI = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 COMMAND_TIMEOUT_SECONDS = 120

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from service.core.database import Database
 from service.db import is_sqlite
 from service.integrations.secrets import SecretBox
+from service.observability.metrics import Metrics
 from service.outbox.clients import TrackerClients
 from service.outbox.worker import Worker
 from service.settings import Settings
@@ -20,18 +21,22 @@ def worker_enabled_in_serve(settings: Settings) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def worker_context(database: Database, settings: Settings) -> AsyncIterator[Worker]:
+async def worker_context(
+    database: Database, settings: Settings, metrics: Metrics | None = None
+) -> AsyncIterator[Worker]:
+    """A worker and its tracker clients; it counts its deliveries in `metrics` (else in its own)."""
     clients = TrackerClients(in_flight=settings.worker_concurrency, timeout_seconds=settings.tracker_timeout_seconds)
     try:
-        yield Worker(Context(database, clients, settings, SecretBox(settings.secret_key)))
+        context = Context(database, clients, settings, SecretBox(settings.secret_key))
+        yield Worker(context, metrics or Metrics())
     finally:
         await clients.aclose()
 
 
 @contextlib.asynccontextmanager
-async def background_worker(database: Database, settings: Settings) -> AsyncIterator[None]:
+async def background_worker(database: Database, settings: Settings, metrics: Metrics) -> AsyncIterator[None]:
     """Run a worker for the duration of the block; on exit it finishes its current delivery and stops."""
-    async with worker_context(database, settings) as worker:
+    async with worker_context(database, settings, metrics) as worker:
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop))
         try:

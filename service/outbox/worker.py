@@ -21,9 +21,11 @@ from sqlmodel import col, select
 
 from service.action_items.models import ActionItem
 from service.core.clock import utc_now
+from service.observability.metrics import Metrics
 from service.outbox import service as outbox_service
 from service.outbox.models import DeliveryKind, DeliveryStatus
 from service.outbox.service import Claimed
+from service.outbox.trackers import TrackerKinds
 from service.sync import rows
 from service.sync import service as sync_service
 from service.sync.handlers import HANDLERS, Context, Save
@@ -35,9 +37,11 @@ CLAIM_BATCH = 10
 
 
 class Worker:
-    def __init__(self, context: Context) -> None:
+    def __init__(self, context: Context, metrics: Metrics) -> None:
         self.context = context
         self.settings = context.settings
+        self.metrics = metrics
+        self._trackers = TrackerKinds()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set; deliveries in progress are finished first."""
@@ -142,6 +146,7 @@ class Worker:
         except Exception:  # the lease runs out and another attempt takes the delivery up again
             logger.exception("delivery %s could not be settled", delivery.id)
             return
+        await self._count(delivery, outcome, started_at)
         logger.info(
             "delivery %s %s attempt %d: %s",
             delivery.id,
@@ -172,6 +177,11 @@ class Worker:
                     sync_service.mark_failed(loaded.item, error or "delivery failed")
                     await rows.save(unit, loaded)
             await unit.commit()
+
+    async def _count(self, delivery: Claimed, outcome: DeliveryStatus | None, started_at: datetime) -> None:
+        tracker = await self._trackers.of(self.context.database, delivery.integration_id)
+        self.metrics.deliveries.labels(tracker, "retry" if outcome is None else outcome.value).inc()
+        self.metrics.delivery_latency.labels(tracker).observe((utc_now() - started_at).total_seconds())
 
     def _backoff(self, attempts: int, retry_after: float | None) -> float:
         return outbox_service.backoff(

@@ -69,3 +69,18 @@ async def test_the_outbox_backlog_is_read_when_scraped(
 
     assert float(scraped["postmortems_outbox_pending_deliveries"]) == 2
     assert float(scraped["postmortems_outbox_oldest_pending_age_seconds"]) >= 0
+
+
+@pytest.mark.parametrize("tracker", EVERY_TRACKER, indirect=True)
+async def test_deliveries_are_counted_by_tracker_and_outcome(
+    app: FastAPI, client: httpx.AsyncClient, admin_client: httpx.AsyncClient, tracker: Tracker[Any], worker: Worker
+) -> None:
+    deliveries = "postmortems_outbox_deliveries_total"
+    before = {outcome: sample(app, deliveries, tracker=tracker.kind, outcome=outcome) for outcome in ("done", "retry")}
+    timed = sample(app, "postmortems_outbox_delivery_duration_seconds_count", tracker=tracker.kind)
+
+    await linked_item(client, admin_client, tracker, worker)  # one push, made at the first attempt
+
+    assert sample(app, deliveries, tracker=tracker.kind, outcome="done") - before["done"] == 1
+    assert sample(app, deliveries, tracker=tracker.kind, outcome="retry") == before["retry"]
+    assert sample(app, "postmortems_outbox_delivery_duration_seconds_count", tracker=tracker.kind) - timed == 1

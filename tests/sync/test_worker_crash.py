@@ -61,6 +61,7 @@ async def start_worker(database_url: str, log: Path) -> asyncio.subprocess.Proce
         "POSTMORTEMS_OUTBOX_LEASE_SECONDS": "1",
         "POSTMORTEMS_WORKER_POLL_SECONDS": "0.05",
         "POSTMORTEMS_LOG_LEVEL": "DEBUG",
+        "POSTMORTEMS_WORKER_METRICS_PORT": "0",  # two run at once
     }
     with log.open("wb") as output:
         return await asyncio.create_subprocess_exec(
