@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import Mapping
 
+from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.observability import logs
@@ -43,6 +44,7 @@ class RequestObservabilityMiddleware:
         self.metrics = metrics
         self.templates = templates
         self.access_log = access_log
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -71,9 +73,16 @@ class RequestObservabilityMiddleware:
         route = scope.get("route")
         template = self.templates.get(id(route), UNMATCHED) if route is not None else UNMATCHED
         method = scope["method"] if scope["method"] in METHODS else "other"  # clients may send any token
-        labels = (template, method, str(status))
-        self.metrics.http_requests.labels(*labels).inc()
-        self.metrics.http_latency.labels(*labels).observe(seconds)
+        labels = (template, method, status)
+        if (children := self._children.get(labels)) is None:  # a few hundred at most: label values are bounded
+            named = (template, method, str(status))
+            children = self._children[labels] = (
+                self.metrics.http_requests.labels(*named),
+                self.metrics.http_latency.labels(*named),
+            )
+        requests, latency = children
+        requests.inc()
+        latency.observe(seconds)
         if self.access_log or status >= 500:
             logger.log(
                 logging.ERROR if status >= 500 else logging.INFO,
