@@ -18,7 +18,7 @@ from service.core.database import Database
 from service.core.openapi import install_openapi, operation_id
 from service.core.problems import install_problem_handlers
 from service.core.unit_of_work import UnitOfWorkMiddleware
-from service.db import head_revision, make_engine
+from service.db import make_engine
 from service.documents.models import MARKDOWN_MEDIA_TYPE
 from service.documents.router import IMPORT_PATH
 from service.health import router as health_router
@@ -78,7 +78,6 @@ def create_app(settings: Settings, *, run_worker: bool = False) -> FastAPI:
     app.state.database = database
     app.state.metrics = metrics
     app.state.engine = database.engine
-    app.state.schema_head = head_revision()
     app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
     app.state.secret_box = SecretBox(settings.secret_key)
     install_problem_handlers(app)

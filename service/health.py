@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from service.core.problems import problem_response, problem_responses
 from service.db import current_revision
+from service.migrate import head, is_behind
 
 router = APIRouter(tags=["health"])
 
@@ -24,7 +25,7 @@ async def healthz() -> Health:
 
 @router.get("/readyz", summary="Readiness", response_model=Health, responses=problem_responses(503))
 async def readyz(request: Request) -> Health | JSONResponse:
-    """The database answers and its schema is at the version this build expects."""
+    """The database answers and its schema is at this build's version, or a newer release's (see `migrate`)."""
     engine = request.app.state.engine
     try:
         async with engine.connect() as connection:
@@ -32,11 +33,10 @@ async def readyz(request: Request) -> Health | JSONResponse:
         revision = await current_revision(engine)
     except (OSError, SQLAlchemyError):
         return problem_response(request.url.path, 503, detail="the database is unreachable")
-    expected = request.app.state.schema_head
-    if revision != expected:
+    if is_behind(revision):
         return problem_response(
             request.url.path,
             503,
-            detail=f"the database schema is at {revision}, this build needs {expected}: run `postmortems migrate`",
+            detail=f"the database schema is at {revision}, this build needs {head()}: run `postmortems migrate`",
         )
     return Health(status="ready")

@@ -1,15 +1,18 @@
-"""Liveness and readiness probes: no key needed; ready only when the database answers at the schema's head."""
+"""Liveness and readiness probes: no key needed; ready only when the database answers at the schema's head
+(or a newer release's)."""
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import make_url
+from sqlalchemy import make_url, text
 
 from service.app import create_app
-from service.db import head_revision
+from service.db import make_engine
+from service.migrate import head, pending_revision, upgrade
 from service.settings import Settings
 from tests.backends import postgres_server_url, scratch_database
 from tests.problems import assert_problem
@@ -66,7 +69,7 @@ async def unreachable_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]
 async def test_readyz_is_unavailable_while_the_schema_is_behind_head(unmigrated_client: httpx.AsyncClient) -> None:
     problem = assert_problem(await unmigrated_client.get("/readyz"), 503)
     assert problem["instance"] == "/readyz"
-    assert str(head_revision()) in problem["detail"]
+    assert str(head()) in problem["detail"]
     assert "postmortems migrate" in problem["detail"]
 
 
@@ -80,3 +83,20 @@ async def test_readyz_is_unavailable_when_the_database_cannot_be_reached(
 ) -> None:
     problem = assert_problem(await unreachable_client.get("/readyz"), 503)
     assert problem["detail"] == "the database is unreachable"
+
+
+async def test_readyz_is_ready_on_a_schema_a_newer_release_migrated(unmigrated_database: str) -> None:
+    """During a rolling upgrade the migration hook runs first; the old pods must stay ready meanwhile."""
+    await asyncio.to_thread(upgrade, unmigrated_database)
+    engine = make_engine(unmigrated_database, pool_size=None)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("UPDATE alembic_version SET version_num = 'a-newer-release'"))
+    finally:
+        await engine.dispose()
+
+    async with anonymous_client_for(unmigrated_database) as client:
+        response = await client.get("/readyz")
+
+    assert response.status_code == 200, response.text
+    assert await asyncio.to_thread(pending_revision, unmigrated_database) is None  # and `serve` starts on it

@@ -12,8 +12,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, MetaData
 
-from service.db import alembic_config, head_revision, make_engine
-from service.migrate import pending_revision, upgrade
+from service.db import alembic_config, make_engine
+from service.migrate import head, pending_revision, upgrade
 from service.models import metadata
 from service.search.models import include_name
 from tests.backends import scratch_database
@@ -67,7 +67,7 @@ def test_upgrade_head_builds_every_table_on_an_empty_database(empty_database: st
     upgrade(empty_database)
 
     assert on_connection(empty_database, tables) == set(metadata.tables) | {"alembic_version"}
-    assert on_connection(empty_database, revision) == head_revision()
+    assert on_connection(empty_database, revision) == head()
     assert pending_revision(empty_database) is None
 
 
@@ -105,5 +105,5 @@ def test_downgrade_to_base_and_upgrade_again_round_trips(empty_database: str) ->
 
     upgrade(empty_database)
 
-    assert on_connection(empty_database, revision) == head_revision()
+    assert on_connection(empty_database, revision) == head()
     assert on_connection(empty_database, differences(metadata)) == []
