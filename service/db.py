@@ -8,11 +8,11 @@ from typing import Any
 import orjson
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, event, make_url
-from sqlalchemy.engine import URL
+from sqlalchemy import Connection, Dialect, event, make_url
+from sqlalchemy.engine import URL, ExceptionContext
+from sqlalchemy.exc import InvalidatePoolError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool, PoolResetState
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool, PoolProxiedConnection, PoolResetState
 from sqlalchemy.util import await_
 
 MIGRATIONS_DIR = Path(str(resources.files("service.migrations")))
@@ -26,6 +26,21 @@ _JSON_CODEC: dict[str, Any] = {
     "json_serializer": lambda value: orjson.dumps(value).decode(),
     "json_deserializer": orjson.loads,
 }
+
+
+class DatabaseUnavailable(SQLAlchemyError):
+    """The database cannot be reached: no connection could be made, or the one in use was lost.
+
+    What failed may succeed once the database is back; the API answers 503 with `Retry-After`.
+    A `SQLAlchemyError`, so that code handling any database error handles this one too.
+    """
+
+
+class ConnectionLost(DatabaseUnavailable):
+    """The database closed the connection in use (it stopped or restarted); the connection is discarded."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"the connection to the database was lost: {_reason(cause)}")
 
 
 def async_url(database_url: str) -> URL:
@@ -66,11 +81,52 @@ def make_engine(database_url: str, *, pool_size: int | None = DEFAULT_POOL_SIZE)
             **pooling,
         )
         _configure_sqlite(engine)
+        _report_outages(engine)
         return engine
     url, ssl = _ssl_mode(url)
     engine = create_async_engine(url, connect_args={"ssl": ssl}, pool_pre_ping=False, **_JSON_CODEC, **pooling)
     _begin_asyncpg_transactions_eagerly(engine)
+    _replace_connections_closed_in_the_pool(engine)
+    _report_outages(engine)
     return engine
+
+
+def _report_outages(engine: AsyncEngine) -> None:
+    """Failing to connect, and a connection lost in use, raise `DatabaseUnavailable` from every use of the engine.
+
+    SQLAlchemy still does what it does on a lost connection: that connection is discarded, and the
+    pool's others opened before it are replaced when next taken (the database went away under all).
+    """
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _connect(dialect: Dialect, _record: ConnectionPoolEntry, cargs: Any, cparams: Any) -> Any:
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except Exception as exc:
+            raise DatabaseUnavailable(f"cannot connect to the database: {_reason(exc)}") from exc
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _lost(context: ExceptionContext) -> DatabaseUnavailable | None:
+        if context.is_disconnect and not isinstance(context.original_exception, DatabaseUnavailable):
+            return ConnectionLost(context.original_exception)
+        return None
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _replace_connections_closed_in_the_pool(engine: AsyncEngine) -> None:
+    """A pooled connection the database closed while it waited (a restart) is replaced before it is handed out.
+
+    asyncpg notices the close as it happens, so this costs no round trip (unlike `pool_pre_ping`).
+    The pool then replaces the others opened before it too, and retries with a fresh connection.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            raise InvalidatePoolError("the database closed this pooled connection")
 
 
 def _ssl_mode(url: URL) -> tuple[URL, str]:
@@ -95,13 +151,19 @@ def _begin_asyncpg_transactions_eagerly(engine: AsyncEngine) -> None:
     driver connection first (`core.sql`) would run outside the transaction. The adapter's
     `_start_transaction` is what it calls itself at that point; it does nothing on autocommit
     connections. tests/core/test_sql.py fails if a driver statement ever escapes the transaction.
+
+    A failed BEGIN goes through SQLAlchemy's own error handling, as a failed statement does: a lost
+    connection is discarded and reported (`_report_outages`).
     """
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         adapted = connection.connection.dbapi_connection
         if adapted is not None and adapted._transaction is None:
-            await_(adapted._start_transaction())
+            try:
+                await_(adapted._start_transaction())
+            except Exception as exc:
+                connection._handle_dbapi_exception(exc, None, None, None, None)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -143,10 +205,6 @@ def alembic_config(database_url: str) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["database_url"] = database_url
     return config
-
-
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

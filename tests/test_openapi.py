@@ -55,6 +55,8 @@ def request_body_schema(operation: dict[str, Any]) -> dict[str, Any]:
 def expected_error_statuses(path: str, operation: dict[str, Any]) -> set[str]:
     """The error answers an operation can give, judging by what it accepts."""
     statuses = set()
+    if path.startswith("/v1/"):
+        statuses.add("503")  # the database is unreachable
     if operation.get("security"):
         statuses |= {"401", "403"}
     elif path.startswith("/v1/"):
@@ -106,6 +108,11 @@ def test_error_responses_are_documented_as_problems(method: str, path: str, oper
     for status, response in errors.items():
         assert response["content"] == PROBLEM_CONTENT, status
         assert response["description"].strip(), status
+
+
+@pytest.mark.parametrize(("method", "path", "operation"), [op for op in OPERATIONS if op.values[1].startswith("/v1/")])
+def test_unavailable_answers_document_when_to_retry(method: str, path: str, operation: dict[str, Any]) -> None:
+    assert operation["responses"]["503"]["headers"]["Retry-After"]["schema"] == {"type": "integer"}
 
 
 def test_the_webhook_is_documented_as_signed_rather_than_keyed() -> None:

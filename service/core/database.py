@@ -11,6 +11,7 @@ worker and the command line open their own.
         await unit.commit()          # leaving the block without it rolls back
 """
 
+import contextlib
 import sqlite3
 from collections.abc import Sequence
 from types import TracebackType
@@ -22,12 +23,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.db import SQLITE_BEGIN_OPTION
+from service.db import SQLITE_BEGIN_OPTION, ConnectionLost
 
 
 class Driver(Protocol):
     """The one call `core.sql` needs from asyncpg and aiosqlite alike; a broken constraint raises
-    SQLAlchemy's `IntegrityError`, as it does through the session."""
+    SQLAlchemy's `IntegrityError`, and a lost connection `ConnectionLost`, as through the session."""
 
     async def fetch(self, sql: str, args: Sequence[Any]) -> Sequence[Sequence[Any]]: ...
 
@@ -43,6 +44,13 @@ class _Asyncpg:
             rows: Sequence[Sequence[Any]] = await self._connection.fetch(sql, *args)
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise IntegrityError(sql, args, exc) from exc
+        except Exception as exc:
+            # Closed: the database ended the session, as SQLAlchemy judges a disconnect. SQLAlchemy discards
+            # the connection when the unit gives it back (a write's rollback fails on it) or when the pool
+            # next hands it out (`db._replace_connections_closed_in_the_pool`).
+            if self._connection.is_closed():
+                raise ConnectionLost(exc) from exc
+            raise
         return rows
 
 
@@ -165,13 +173,15 @@ class UnitOfWork:
             await session.close()
 
     async def close(self) -> None:
-        """Give the connection back to the pool; what was not committed is rolled back."""
+        """Give the connection back to the pool; what was not committed is rolled back (on a lost
+        connection, the database has rolled it back already: closing it cannot fail)."""
         try:
             await self._end_session()
         finally:
             connection, self._connection, self._driver = self._connection, None, None
             if connection is not None:
-                await connection.close()
+                with contextlib.suppress(ConnectionLost):
+                    await connection.close()
 
     async def __aenter__(self) -> Self:
         return self

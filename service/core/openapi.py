@@ -1,4 +1,4 @@
-"""OpenAPI conventions: operationIds `<tag>_<name>`, problem+json errors, idempotent POSTs, stable export."""
+"""OpenAPI conventions: operationIds `<tag>_<name>`, problem+json errors, idempotent POSTs, 503s, stable export."""
 
 import json
 from collections.abc import Callable
@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute
 from service.core.idempotency import MAX_KEY_LENGTH
 from service.core.problems import PROBLEM_MEDIA_TYPE
 
-IDEMPOTENT_PATH_PREFIX = "/v1/"  # where `UnitOfWorkMiddleware` honours the header
+UNIT_OF_WORK_PATH_PREFIX = "/v1/"  # where `UnitOfWorkMiddleware` honours the header and answers 503s
 IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -28,6 +28,12 @@ IDEMPOTENT_REPLAYED_HEADER: dict[str, Any] = {
         "description": "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`.",
         "schema": {"type": "string", "enum": ["true"]},
     }
+}
+
+DATABASE_UNAVAILABLE_RESPONSE: dict[str, Any] = {
+    "description": "The database is unreachable: send the request again later (a POST with the same Idempotency-Key)",
+    "headers": {"Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}},
+    "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
 }
 
 
@@ -51,12 +57,21 @@ def document_idempotency_key(schema: dict[str, Any]) -> dict[str, Any]:
     """Authenticated POSTs under /v1 take an optional `Idempotency-Key`; their successes may be replays."""
     for path, path_item in schema.get("paths", {}).items():
         operation = path_item.get("post")
-        if operation is None or not path.startswith(IDEMPOTENT_PATH_PREFIX) or not operation.get("security"):
+        if operation is None or not path.startswith(UNIT_OF_WORK_PATH_PREFIX) or not operation.get("security"):
             continue
         operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY_PARAMETER)
         for status, response in operation.get("responses", {}).items():
             if status.startswith("2"):
                 response["headers"] = response.get("headers", {}) | IDEMPOTENT_REPLAYED_HEADER
+    return schema
+
+
+def document_database_unavailable(schema: dict[str, Any]) -> dict[str, Any]:
+    """Operations under /v1 answer 503 with `Retry-After` while the database cannot be reached."""
+    for path, path_item in schema.get("paths", {}).items():
+        if path.startswith(UNIT_OF_WORK_PATH_PREFIX):
+            for operation in path_item.values():
+                operation.setdefault("responses", {})["503"] = DATABASE_UNAVAILABLE_RESPONSE
     return schema
 
 
@@ -68,7 +83,7 @@ def install_openapi(app: FastAPI, *documenters: Callable[[dict[str, Any]], dict[
             schema = FastAPI.openapi(app)
             for document in documenters:
                 schema = document(schema)
-            app.openapi_schema = document_idempotency_key(use_problem_media_type(schema))
+            app.openapi_schema = document_database_unavailable(document_idempotency_key(use_problem_media_type(schema)))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

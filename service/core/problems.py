@@ -19,6 +19,7 @@ from service.core.errors import DomainError, FieldError, Location, Unauthorized
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:postmortems:problem:"
+RETRY_AFTER_SECONDS = 5  # what a 503 asks a client to wait while the database is unreachable
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +128,16 @@ def domain_error_response(request_path: str, error: DomainError) -> JSONResponse
         title=error.title,
         errors=error.errors,
         headers={"WWW-Authenticate": challenge} if challenge else None,
+    )
+
+
+def database_unavailable_response(request_path: str) -> JSONResponse:
+    """The answer while the database cannot be reached; the client tries again after `Retry-After` seconds."""
+    return problem_response(
+        request_path,
+        503,
+        detail="the database is unreachable; retry shortly",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 

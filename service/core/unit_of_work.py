@@ -5,6 +5,9 @@ for work that was not saved, and never a half-written record after an error (any
 with status >= 400 rolls back). POSTs with an Idempotency-Key are recorded in the same
 transaction, so the work and its replayable answer are committed together. Reads have nothing
 to commit, so their responses go out as they are made.
+
+While the database cannot be reached, every request answers 503 with `Retry-After`; the
+connection to the client stays open for its next request.
 """
 
 from starlette.datastructures import Headers
@@ -13,7 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.core import idempotency
 from service.core.database import Database, UnitOfWork
 from service.core.errors import DomainError
-from service.core.problems import domain_error_response
+from service.core.problems import database_unavailable_response, domain_error_response
+from service.db import DatabaseUnavailable
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 UNIT_STATE_KEY = "unit"
@@ -93,12 +97,16 @@ class UnitOfWorkMiddleware:
             await self.app(scope, receive, send)
             return
         write = scope["method"] not in READ_METHODS
-        async with self.database.unit(write=write) as unit:
-            scope.setdefault("state", {})[UNIT_STATE_KEY] = unit
-            if write:
-                await self._write(unit, scope, receive, send)
-            else:
-                await self.app(scope, receive, send)
+        try:
+            async with self.database.unit(write=write) as unit:
+                scope.setdefault("state", {})[UNIT_STATE_KEY] = unit
+                if write:
+                    await self._write(unit, scope, receive, send)
+                else:
+                    await self.app(scope, receive, send)
+        except DatabaseUnavailable:
+            # Nothing was sent: an answer goes out after the statements it answers, and closing a unit never fails.
+            await database_unavailable_response(scope["path"])(scope, receive, send)
 
     async def _write(self, unit: UnitOfWork, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)

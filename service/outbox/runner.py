@@ -35,7 +35,7 @@ async def worker_context(
 
 @contextlib.asynccontextmanager
 async def background_worker(database: Database, settings: Settings, metrics: Metrics) -> AsyncIterator[None]:
-    """Run a worker for the duration of the block; on exit it finishes its current delivery and stops."""
+    """Run a worker for the duration of the block; on exit it finishes or releases its deliveries in flight."""
     async with worker_context(database, settings, metrics) as worker:
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop))

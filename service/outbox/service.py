@@ -203,6 +203,22 @@ async def claim(unit: UnitOfWork, *, limit: int, lease: timedelta) -> list[Claim
     return [replace(delivery, attempts=delivery.attempts + 1) for delivery in claimed]
 
 
+_RELEASE = Statement(
+    lambda dialect: (
+        sa.update(_deliveries)
+        .where(in_list(_deliveries.c.id, param("ids", UuidList()), dialect), _deliveries.c.locked_until > param("now"))
+        .values(locked_until=None, updated_at=param("now"))
+    )
+)
+
+
+async def release(unit: UnitOfWork, delivery_ids: list[uuid.UUID]) -> None:
+    """Give back the leases of deliveries claimed but not settled (the worker is stopping): they are due
+    again at once. The attempt still counts: it may have reached the tracker, and the next attempt
+    looks for what it made. A lease that ran out is left alone, as another worker may hold it now."""
+    await _RELEASE.all(unit, ids=delivery_ids, now=utc_now())
+
+
 def backoff(attempts: int, *, first: float, maximum: float, retry_after: float | None) -> float:
     """Seconds until the next attempt: doubling from `first` with full jitter in its upper half, capped;
     never sooner than the tracker asked for."""

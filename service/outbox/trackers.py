@@ -3,12 +3,13 @@
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
 
 from service.core.database import Database
 from service.core.sql import Statement, param
 from service.integrations.models import Integration
 
-UNKNOWN = "none"  # a delivery without an integration, or of one deleted since
+UNKNOWN = "none"  # no integration, one deleted since, or the database could not say
 
 _integrations = Integration.__table__  # type: ignore[attr-defined]
 _KIND = Statement(sa.select(_integrations.c.kind).where(_integrations.c.id == param("id")))
@@ -24,8 +25,11 @@ class TrackerKinds:
         if integration_id is None:
             return UNKNOWN
         if (kind := self._known.get(integration_id)) is None:
-            async with database.unit(write=False) as unit:
-                row = await _KIND.one_or_none(unit, id=integration_id)
+            try:
+                async with database.unit(write=False) as unit:
+                    row = await _KIND.one_or_none(unit, id=integration_id)
+            except (OSError, SQLAlchemyError):  # the database went away after the attempt was settled
+                return UNKNOWN
             if row is None:
                 return UNKNOWN
             kind = self._known[integration_id] = str(row["kind"])  # a TrackerKind, a StrEnum

@@ -11,6 +11,11 @@ A delivery spends most of its time waiting for the tracker, so a worker keeps up
 POSTMORTEMS_WORKER_CONCURRENCY of them in flight, claiming more as they finish. Claims never hand
 out two deliveries of one action item at once (`outbox.service.claim`), so concurrency cannot
 make two tickets for one item.
+
+While the database is unreachable the worker keeps running and retries with backoff (`outage`).
+Told to stop, it claims no more, lets the deliveries in flight finish for up to
+POSTMORTEMS_SHUTDOWN_GRACE_SECONDS, and releases the others, so that another worker takes them up
+at once instead of when their lease runs out.
 """
 
 import asyncio
@@ -21,9 +26,11 @@ from sqlmodel import col, select
 
 from service.action_items.models import ActionItem
 from service.core.clock import utc_now
+from service.db import DatabaseUnavailable
 from service.observability.metrics import Metrics
 from service.outbox import service as outbox_service
 from service.outbox.models import DeliveryKind, DeliveryStatus
+from service.outbox.outage import DatabaseOutage
 from service.outbox.service import Claimed
 from service.outbox.trackers import TrackerKinds
 from service.sync import rows
@@ -35,39 +42,36 @@ logger = logging.getLogger(__name__)
 
 CLAIM_BATCH = 10
 
+InFlight = dict[asyncio.Task[None], Claimed]
+
 
 class Worker:
     def __init__(self, context: Context, metrics: Metrics) -> None:
         self.context = context
         self.settings = context.settings
         self.metrics = metrics
+        self.outage = DatabaseOutage(first_retry_seconds=context.settings.worker_poll_seconds)
         self._trackers = TrackerKinds()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Work until `stop` is set; deliveries in progress are finished first."""
+        """Work until `stop` is set, then finish or release the deliveries in flight."""
         logger.info("outbox worker started")
-        in_flight: set[asyncio.Task[None]] = set()
+        in_flight: InFlight = {}
         stopping = asyncio.create_task(stop.wait())
         while not stop.is_set():
             claimed = 0
+            wait = self.settings.worker_poll_seconds
             try:
-                room = self.settings.worker_concurrency - len(in_flight)
-                if room > 0:
-                    claimed = await self._start(in_flight, limit=min(room, CLAIM_BATCH))
-                    if claimed == 0 and not in_flight:
-                        await self.enqueue_reconciles()
+                claimed = await self._claim_more(in_flight)
+            except DatabaseUnavailable as error:
+                wait = self.outage.retry_in(error)
             except Exception:
                 logger.exception("outbox worker iteration failed")
             if claimed == 0 or len(in_flight) >= self.settings.worker_concurrency:
-                # Nothing due, or no room: wait for a delivery to finish, the next poll, or the stop.
-                await asyncio.wait(
-                    {*in_flight, stopping},
-                    timeout=self.settings.worker_poll_seconds,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
+                # Nothing due, no room or no database: wait for a delivery to finish, the next try, or the stop.
+                await asyncio.wait({*in_flight, stopping}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
-        if in_flight:
-            await asyncio.wait(in_flight)
+        await self._finish_or_release(in_flight)
         logger.info("outbox worker stopped")
 
     async def run_once(self) -> int:
@@ -107,13 +111,46 @@ class Worker:
             await unit.commit()
         return len(stale)
 
-    async def _start(self, in_flight: set[asyncio.Task[None]], *, limit: int) -> int:
-        claimed = await self._claim(limit=limit)
+    async def _claim_more(self, in_flight: InFlight) -> int:
+        """Start what is due, as far as there is room; with nothing due or in flight, enqueue reconciles."""
+        room = self.settings.worker_concurrency - len(in_flight)
+        if room <= 0:
+            return 0
+        claimed = await self._claim(limit=min(room, CLAIM_BATCH))
+        self.outage.reached()
         for delivery in claimed:
             task = asyncio.create_task(self._process(delivery))
-            in_flight.add(task)
-            task.add_done_callback(in_flight.discard)
+            in_flight[task] = delivery
+            task.add_done_callback(in_flight.pop)
+        if not in_flight:
+            await self.enqueue_reconciles()
         return len(claimed)
+
+    async def _finish_or_release(self, in_flight: InFlight) -> None:
+        """Give the deliveries in flight the grace period to finish; cancel the others and release them."""
+        if not in_flight:
+            return
+        grace = self.settings.shutdown_grace_seconds
+        logger.info("outbox worker stopping: %d deliveries in flight, given %g s to finish", len(in_flight), grace)
+        _, unfinished = await asyncio.wait(set(in_flight), timeout=grace)
+        if not unfinished:
+            return
+        deliveries = [in_flight[task].id for task in unfinished]
+        for task in unfinished:
+            task.cancel()
+        await asyncio.wait(unfinished)
+        try:
+            async with self.context.database.unit(write=True) as unit:
+                await outbox_service.release(unit, deliveries)
+                await unit.commit()
+        except DatabaseUnavailable as error:
+            logger.warning(
+                "%d unfinished deliveries could not be released (%s); they are taken up when their lease runs out",
+                len(deliveries),
+                error,
+            )
+            return
+        logger.info("released %d unfinished deliveries to the other workers", len(deliveries))
 
     async def _claim(self, *, limit: int) -> list[Claimed]:
         async with self.context.database.unit(write=True) as unit:
@@ -136,14 +173,21 @@ class Worker:
             outcome, error = None, exc.message
             retry_in = self._backoff(delivery.attempts, exc.retry_after)
         except Exception as exc:
-            logger.exception("delivery %s failed unexpectedly", delivery.id)
+            if isinstance(exc, DatabaseUnavailable):  # not this delivery's fault: logged once for the outage
+                self.outage.noticed(exc)
+            else:
+                logger.exception("delivery %s failed unexpectedly", delivery.id)
             outcome, error = None, f"{type(exc).__name__}: {exc}"
             retry_in = self._backoff(delivery.attempts, None)
         if outcome is None and delivery.attempts >= self.settings.outbox_max_attempts:
             outcome = DeliveryStatus.DEAD
+        # If the attempt cannot be settled, the lease runs out and another attempt takes the delivery up again.
         try:
             await self._settle(delivery, save, started_at, outcome, error, retry_in)
-        except Exception:  # the lease runs out and another attempt takes the delivery up again
+        except DatabaseUnavailable as exc:
+            self.outage.noticed(exc)
+            return
+        except Exception:
             logger.exception("delivery %s could not be settled", delivery.id)
             return
         await self._count(delivery, outcome, started_at)

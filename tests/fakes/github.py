@@ -13,12 +13,14 @@ Like GitHub, the search index lags behind: a new issue is found by `GET /search/
 `reindex()`, while the issues list shows it at once.
 """
 
+import asyncio
 import hashlib
 import hmac
 import itertools
 import json
 import re
 import shlex
+import threading
 import uuid
 from datetime import UTC, datetime
 from functools import cache
@@ -561,3 +563,21 @@ def _names(labels: list[Any]) -> list[str]:
 def _invalid_labels(labels: list[Any]) -> list[str]:
     """GitHub refuses label names longer than 50 characters."""
     return [f"label {name!r} is too long (maximum is 50 characters)" for name in _names(labels) if len(name) > 50]
+
+
+class SlowToAnswerGitHub(FakeGitHub):
+    """GitHub that creates each issue at once but holds the answer until `release` is set (or it stops):
+    a worker stopped meanwhile never hears that the issue exists."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    async def _create_issue(self, request: Request) -> Response:
+        response = await super()._create_issue(request)
+        await asyncio.to_thread(self.release.wait, 60)
+        return response
+
+    def stop(self) -> None:
+        self.release.set()
+        super().stop()

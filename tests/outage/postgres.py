@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port
+from bench.processes import free_port
 
 SEARCH_PATHS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)  # Debian's layout, newest first
 SERVER_ACCOUNT = "postgres"
@@ -36,6 +36,7 @@ class PrivatePostgres:
         self.account = account
         self.port = free_port()
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self.running = False
 
     def _run(self, program: str, *args: str) -> None:
         command = [str(self.bin_dir / program), *args]
@@ -49,10 +50,12 @@ class PrivatePostgres:
     def start(self) -> None:
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory} -c fsync=off"
         self._run("pg_ctl", "start", "--wait", "--pgdata", str(self.data), "--log", str(self.log_path), "-o", options)
+        self.running = True
 
     def stop(self) -> None:
         """Stop at once, as an outage does: sessions are ended and open transactions rolled back."""
         self._run("pg_ctl", "stop", "--wait", "--mode", "fast", "--pgdata", str(self.data))
+        self.running = False
 
     @property
     def log_path(self) -> Path:
@@ -93,6 +96,6 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         server.start()
         yield server
     finally:
-        if (server.data / "postmaster.pid").exists():
+        if server.running:
             server.stop()
         shutil.rmtree(directory, ignore_errors=True)

@@ -5,41 +5,20 @@ SIGKILL while GitHub has created the issue but not yet answered; a fresh worker 
 once the lease ran out.
 """
 
-import asyncio
 import logging
-import os
 import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from starlette.requests import Request
-from starlette.responses import Response
 
 from tests.factories import add_action_item, create_postmortem
-from tests.fakes.github import TOKEN, FakeGitHub
+from tests.fakes.github import TOKEN, SlowToAnswerGitHub
 from tests.sync.helpers import SECRET, deliveries, drain, item_of, post_webhook, quick_worker, wait_until
 from tests.sync.trackers import GitHubTracker
-
-WORKER = Path(sys.executable).with_name("postmortems")
-
-
-class SlowToAnswerGitHub(FakeGitHub):
-    """GitHub that creates each issue at once but holds the answer until `release` is set."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.release = threading.Event()
-
-    async def _create_issue(self, request: Request) -> Response:
-        response = await super()._create_issue(request)
-        await asyncio.to_thread(self.release.wait, 60)
-        return response
+from tests.workers import start_worker
 
 
 @pytest.fixture
@@ -51,22 +30,6 @@ def github() -> Iterator[SlowToAnswerGitHub]:
         finally:
             fake.release.set()
     assert fake.violations == []
-
-
-async def start_worker(database_url: str, log: Path) -> asyncio.subprocess.Process:
-    """`postmortems worker` on the test database: short lease, quick polling, everything logged."""
-    environment = {name: value for name, value in os.environ.items() if not name.startswith("POSTMORTEMS_")}
-    environment |= {
-        "POSTMORTEMS_DATABASE_URL": database_url,
-        "POSTMORTEMS_OUTBOX_LEASE_SECONDS": "1",
-        "POSTMORTEMS_WORKER_POLL_SECONDS": "0.05",
-        "POSTMORTEMS_LOG_LEVEL": "DEBUG",
-        "POSTMORTEMS_WORKER_METRICS_PORT": "0",  # two run at once
-    }
-    with log.open("wb") as output:
-        return await asyncio.create_subprocess_exec(
-            str(WORKER), "worker", stdout=output, stderr=subprocess.STDOUT, env=environment
-        )
 
 
 async def test_a_worker_killed_before_saving_the_link_leaves_exactly_one_issue(
@@ -87,7 +50,7 @@ async def test_a_worker_killed_before_saving_the_link_leaves_exactly_one_issue(
     created = await add_action_item(client, postmortem["id"])
     log = tmp_path / "worker.log"
 
-    process = await start_worker(database_url, log)
+    process = await start_worker(database_url, log, outbox_lease_seconds="1")
     try:
         # The worker runs deliveries concurrently: wait until the webhook is applied and the issue created.
         await wait_until(
