@@ -72,6 +72,13 @@ def _driver_for(dialect: Dialect, connection: Any) -> Driver:
     return _Asyncpg(connection) if dialect.driver == "asyncpg" else _Aiosqlite(connection)
 
 
+_SNAPSHOT_OPTIONS: dict[str, dict[str, Any]] = {
+    "postgresql": {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True},
+    # A deferred transaction reads one WAL snapshot from its first SELECT to its end.
+    "sqlite": {SQLITE_BEGIN_OPTION: "deferred"},
+}
+
+
 class Database:
     """The engine, and the connection options of reads and writes on it."""
 
@@ -133,6 +140,22 @@ class UnitOfWork:
                 autoflush=False,
             )
         return self._session
+
+    async def snapshot_session(self) -> AsyncSession:
+        """The ORM session in a read-only transaction in which every statement sees the same moment.
+
+        For answers made of several statements that must agree with each other; a read unit's
+        statements otherwise autocommit one by one (authentication may have run one already).
+        """
+        if self.write:
+            raise RuntimeError("a write unit reads inside its own transaction already")
+        await self._end_session()
+        connection = await self.connection()
+        if connection.in_transaction():  # SQLAlchemy's own bookkeeping: the statements before were autocommitted
+            await connection.commit()
+        await connection.execution_options(**_SNAPSHOT_OPTIONS[self.dialect.name])
+        await connection.begin()
+        return await self.session()
 
     async def driver(self) -> Driver:
         """The driver connection, after writing out what the session holds, so that statements see it.
