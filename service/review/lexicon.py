@@ -1,4 +1,4 @@
-"""Word lists the blame parser (`review.blame`) classifies tokens with.
+"""Word lists the blame parser (`review.parse`, `review.blame`) classifies tokens with.
 
 They describe *kinds of words* (who can be a person, what is a system, which words glue a clause
 together), not blaming phrases: deciding blame is the parser's job, from the grammatical actor
@@ -23,9 +23,51 @@ PERSON_ROLES = words(
     analyst analysts architect architects designer designers commander ic owner owners team teams ops devops
     guy guys folks human humans individual individuals member members specialist specialists technician
     technicians maintainer maintainers committer committers deployer deployers requester requesters
-    captain captains shepherd shepherds
+    captain captains shepherd shepherds squad squads crew crews department departments org orgs engineering
+    supervisor supervisors director directors executive executives coordinator coordinators pm pms cto
+    scientist scientists researcher researchers student students volunteer volunteers editor editors rep reps
+    representative representatives founder founders ceo cfo cio ciso vp vps officer officers
     """
 )
+
+# Words that name people only with a modifier saying so: "the night shift", not "a shift in traffic";
+# "the support agent", not "the monitoring agent".
+_SHIFT = words("night day morning evening late early weekend overnight graveyard on-call oncall")
+_AGENT = words("support customer sales service help helpdesk desk field human")
+ROLES_BY_MODIFIER = {"shift": _SHIFT, "shifts": _SHIFT, "agent": _AGENT, "agents": _AGENT}
+
+# Departments that name a team when written bare and capitalised as a subject ("Security rotated the keys",
+# "Platform was lazy"); with a determiner ("the platform") they are systems.
+TEAM_WORDS = words(
+    """
+    support security marketing sales legal finance product engineering platform infra infrastructure networking
+    operations ops devops sre qa management leadership compliance
+    """
+)
+
+# Acts that find, fix or report a failure: a person doing them is not its actor ("Priya paged the DBA and the
+# replica crashed").
+REMEDIAL_VERBS = words(
+    """
+    noticed found spotted identified discovered detected flagged reported fixed corrected replaced reverted removed
+    traced investigated confirmed paged escalated restored recovered rolled rebuilt mitigated acknowledged joined
+    opened raised alerted warned notified announced asked followed tested verified checked drained paused halted
+    stopped postponed
+    """
+)
+
+# Reasons that press on a person rather than explain a failure by the system: "skipped the tests because the
+# deadline was close" still blames.
+PRESSURES = words("deadline deadlines pressure hurry rush time timeline weekend holiday release date")
+
+# Verbs that open an instruction ("Ask who pushed it"), capitalised at the start of a sentence like a name.
+IMPERATIVES = words("ask make ensure keep remember avoid consider stop start try let do assume imagine note see")
+
+# Adjectives after a person's noun that lead on to what they were given: "the SRE responsible for capacity".
+POSTNOMINALS = words("responsible accountable assigned tasked")
+
+# Titles before a surname: "Mr. Okafor".
+TITLES = words("mr mrs ms dr prof")
 
 # Role words that also name software ("the Kubernetes operator"): a person only without a technical modifier.
 AMBIGUOUS_ROLES = frozenset({"operator", "operators"})
@@ -63,6 +105,7 @@ SYSTEM_NOUNS = words(
     tickets rotation schedule escalation paging console ui cli terminal shell storage memory cpu quota quotas
     capacity autoscaler scaler orchestrator operator-sdk secret secrets key keys token tokens account accounts
     checkout checkouts payments billing search login auth authentication cluster-autoscaler loadbalancer
+    prod production staging throughput autovacuum vacuum replication
     """
 )
 
@@ -83,6 +126,8 @@ TECH_NAMES = words(
 
 # Given names, to recognise people named in prose. Words that are also ordinary English words
 # ("will", "may", "mark", "grant") are left out: authors and action-item owners add the team's own names.
+# A capitalised word missing here is still taken for a name when it is shaped like one (see
+# COMMON_NOUN_ENDINGS), so the names listed are mostly those that end like a common noun (Lars, Roger, Ming).
 GIVEN_NAMES = words(
     """
     aaron abdul adam adrian ahmed aisha alan albert alex alexander alexandra alice alicia amanda amelia amir amit
@@ -101,7 +146,25 @@ GIVEN_NAMES = words(
     roberto ryan sam samantha samuel sandra sanjay sara sarah scott sean sebastian sergei shawn simon sofia sophia
     sophie stefan stephanie stephen steve steven susan takeshi tanya thomas tim timothy tom tomas tony tyler
     valentina vanessa victor victoria vikram vincent walter wei william xavier yan yuki yusuf zach zoe
+    lars jonas andreas anders niklas matthias tobias klaus jens mats nils magnus rasmus markus linus boris agnes
+    doris douglas louis francis curtis silas cyrus amos moses ines dolores mercedes frances gladys alexis nicolas
+    matias tomas andres marcos darius kostas yannis nikos jesus jules gilles jacques
+    roger esther jasper spencer xander skyler hector nestor trevor connor taylor eleanor lior gregor
+    kamal faisal bilal iqbal vishal kunal jamal cedric frederic ludovic ming jing ying xing ling lance constance
+    florence laurence lawrence clarence terence avery fred jared saeed syed rasheed waleed molly holly sally
+    kimberly beverly lily shelly carly
     """
+)
+
+# How English common nouns end, and given names seldom do: a capitalised word that ends otherwise and is no
+# system, software or calendar word is taken for a name ("Thandiwe", "Oluwaseun", "Björn").
+COMMON_NOUN_ENDINGS = tuple(
+    words(
+        """
+        tion sion ment ness ity ing ance ence ancy ency ism ist ure ogy ics ship ery age s er or al ic ive ous ful
+        less able ible ed ly ware
+        """
+    )
 )
 
 # Capitalised words that are not names: weekdays, months and other calendar words.
@@ -123,6 +186,7 @@ DETERMINERS = words(
 AUXILIARIES = words(
     """
     was were is are be been being had has have 've did does do would could might may must will shall then also
+    kept keeps
     just simply still again even really actually basically somehow already apparently clearly obviously
     probably unfortunately mistakenly accidentally inadvertently reportedly
     """
@@ -162,8 +226,20 @@ VERB_FORMS = words(
     understood woke wrote written forgot forgotten hit cut let read came come became become held heard built
     chose chosen drove driven ate fed fought flew forgave froze grew hid hung laid lay lit mistook overtook quit
     rode rang sat shook shot slept spoke stole struck swept swung taught tore threw undid upset withdrew
+    misunderstood mistook misread overrode overridden withheld
     """
 )
 
 # Words ending in "-ed" that are not verbs.
 ED_NON_VERBS = frozenset({"need", "needed", "speed", "feed", "seed", "bed", "red", "shed", "embed", "hundred", "ted"})
+
+# "-ing" forms of what a careful person does first: "deployed without testing", "instead of investigating".
+OMISSION_GERUNDS = words(
+    """
+    testing checking verifying validating reviewing reading following looking asking paging telling informing
+    warning notifying announcing coordinating consulting confirming double-checking waiting running escalating
+    monitoring realising realizing understanding considering thinking draining documenting communicating talking
+    acknowledging investigating planning rehearsing watching observing handling fixing addressing debugging
+    diagnosing reporting raising flagging
+    """
+)

@@ -28,9 +28,11 @@ from service.action_items.models import ActionItem
 from service.core.clock import utc_now
 from service.postmortems.enums import Severity, Template
 from service.postmortems.models import Impact, Postmortem, ReviewMeeting
-from service.review.blame import Category, find_blame, split_sentences
+from service.review.blame import UNNAMED, find_blame
 from service.review.lexicon import words
 from service.review.models import Finding, Level, Rule
+from service.review.parse import split_sentences
+from service.review.patterns import Category
 from service.timeline.models import TimelineEvent
 
 EXCERPT_LENGTH = 300
@@ -115,9 +117,12 @@ BLAME_SUGGESTIONS = {
 
 
 def blame_language(document: Document) -> list[Finding]:
+    root_cause_fields = {field_name for field_name, _ in root_causes(document)}
     findings = []
     for field_name, text in narrative(document):
         for match in find_blame(text, document.people):
+            if match.actor == UNNAMED and field_name in root_cause_fields and _human_error_in(match.sentence):
+                continue  # a root cause of "Operator error." names no one: human-error-root-cause reports it
             findings.append(
                 _finding(
                     Rule.BLAME_LANGUAGE,
@@ -153,8 +158,8 @@ HUMAN_ERROR_SUGGESTION = (
 )
 
 
-def human_error_root_cause(document: Document) -> list[Finding]:
-    """The root cause, and the last of the five whys (where the chain stops), checked for human error."""
+def root_causes(document: Document) -> list[tuple[str, str]]:
+    """(field, text) of the root cause, and of the last of the five whys (where the chain stops)."""
     postmortem = document.postmortem
     candidates = []
     if postmortem.root_cause:
@@ -162,8 +167,13 @@ def human_error_root_cause(document: Document) -> list[Finding]:
     if postmortem.five_whys:
         last = len(postmortem.five_whys) - 1
         candidates.append((f"five_whys[{last}].answer", postmortem.five_whys[last]["answer"]))
+    return candidates
+
+
+def human_error_root_cause(document: Document) -> list[Finding]:
+    """The root causes (see `root_causes`), checked for human error."""
     findings = []
-    for field_name, text in candidates:
+    for field_name, text in root_causes(document):
         sentences = split_sentences(text)
         stated = next((found for sentence in sentences if (found := _human_error_in(sentence))), None)
         if stated is not None:

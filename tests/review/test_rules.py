@@ -100,6 +100,15 @@ BLAMING = [
     ("If Victor had read the runbook, the outage would have lasted five minutes.", "Victor"),
     ("Sean restarted the wrong cluster.", "Sean"),
     ("I accidentally dropped the production sessions table.", "I"),
+    ("Thandiwe could have caught this in code review.", "Thandiwe"),
+    ("Bruno, as always, merged without waiting for review.", "Bruno"),
+    ("The config was pushed by Karim without review.", "Karim"),
+    ("Despite clear instructions, Beatriz ran the migration on the primary.", "Beatriz"),
+    ("Thanks to Edgar, the whole checkout flow was down for an hour.", "Edgar"),
+    ("The root cause was Chloe's decision to skip the staging deploy.", "Chloe"),
+    ("Whoever approved this change clearly didn't look at it.", "Whoever"),
+    ("The warning in the deploy output was overlooked.", "someone"),
+    ("The outage was caused by operator error.", "someone"),
 ]
 BLAMELESS = [
     "A config change reached production without validation.",
@@ -116,6 +125,12 @@ BLAMELESS = [
     "Priya noticed the spike and paged the database team.",
     "Ask who pushed the bad config, and the answer is always the same: the tooling allowed it.",
     "The engineer who pushed the config followed the documented process.",
+    "Jakub restarted the wrong cluster because both clusters have the same name in the console.",
+    "Bob should have been paged, but the routing rule sent the page to an old rotation.",
+    "The lead developer did not wait for the second review, which the hotfix process does not require.",
+    "Priya failed over without any data loss.",
+    "Thanks to Mina's quick rollback, checkout was down for only four minutes.",
+    "Human error is not a root cause here: the console allowed the command without confirmation.",
 ]
 
 
@@ -159,6 +174,18 @@ def test_blame_language_points_at_each_field_and_only_the_blaming_sentence() -> 
         ("what_went_poorly[0]", "Nina took too long to acknowledge the page."),
         ("lessons_learned", "Dave should have known."),
     ]
+
+
+def test_blame_language_quotes_the_words_that_triggered_it() -> None:
+    [finding] = found(document(summary="Whoever approved this change clearly didn't look at it."), Rule.BLAME_LANGUAGE)
+
+    assert finding.message.startswith("'Whoever' is made the actor of a failure: 'didn't look'")
+
+
+def test_an_unnamed_human_error_root_cause_is_left_to_its_own_rule() -> None:
+    findings = run(document(root_cause="Operator error."))
+
+    assert [(finding.rule, finding.field) for finding in findings] == [(Rule.HUMAN_ERROR_ROOT_CAUSE, "root_cause")]
 
 
 @pytest.mark.parametrize(
