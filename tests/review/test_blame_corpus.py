@@ -1,20 +1,36 @@
-"""Precision and recall of the blame-language rule on a labelled corpus of postmortem sentences.
+"""Precision and recall of the blame-language rule on labelled corpora of postmortem sentences.
 
-The sentences were written for this project in the style of real postmortems: each blaming one makes
-a person (a name, a role, a team, a pronoun) the actor of a failure; each blameless one describes the
-same kind of event through the system, the team as "we", or a person doing something that is not a
-failure. They go through the API as contributing factors of postmortems, one sentence per entry.
+Two corpora, both written for this project in the style of real postmortems: each blaming sentence makes a
+person (a name, a role, a team, a pronoun) the actor of a failure; each blameless one describes the same
+kind of event through the system, the team as "we", or a person doing something that is not a failure.
+
+* BLAMING and BLAMELESS below: the first corpus the rule was built on.
+* blame_corpus.csv: more sentences in many voices (passives, possessives, "should have", hedged and
+  repeated forms, sarcasm, questions; people doing the right thing; failures the sentence explains by the
+  system), each with its label and split. The split is fixed by a hash of the sentence (HOLDOUT_PERCENT
+  of them are "holdout"): the rule is tuned on "dev" sentences only, so "holdout" measures unseen text.
+
+The sentences go through the API as contributing factors of postmortems, one sentence per entry.
 """
 
+import csv
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.factories import create_postmortem
 
 MIN_PRECISION = 0.9
-MIN_RECALL = 0.85
+MIN_RECALL = 0.9
+HOLDOUT_MIN_RECALL = 0.75
+"""Recall on the holdout part is 0.78, short of MIN_RECALL (the target): this floor keeps it from falling."""
 ENTRIES_PER_POSTMORTEM = 100  # the most contributing factors one postmortem holds
+CORPUS = Path(__file__).with_name("blame_corpus.csv")
+HOLDOUT_PERCENT = 35
+LABELS = ("blame", "blameless")
 
 BLAMING = [
     "Dave pushed a bad config to production at 14:02 and checkout started failing.",
@@ -213,6 +229,15 @@ class Confusion:
     false_positives: list[str]
     true_negatives: list[str]
 
+    @classmethod
+    def of(cls, blaming: list[str], blameless: list[str], flagged: set[str]) -> "Confusion":
+        return cls(
+            true_positives=[sentence for sentence in blaming if sentence in flagged],
+            false_negatives=[sentence for sentence in blaming if sentence not in flagged],
+            false_positives=[sentence for sentence in blameless if sentence in flagged],
+            true_negatives=[sentence for sentence in blameless if sentence not in flagged],
+        )
+
     @property
     def precision(self) -> float:
         flagged = len(self.true_positives) + len(self.false_positives)
@@ -220,18 +245,36 @@ class Confusion:
 
     @property
     def recall(self) -> float:
-        return len(self.true_positives) / len(BLAMING)
+        blaming = len(self.true_positives) + len(self.false_negatives)
+        return len(self.true_positives) / blaming if blaming else 0.0
 
-    def report(self) -> str:
+    def report(self, min_recall: float = MIN_RECALL) -> str:
         lines = [
             f"true positives {len(self.true_positives)}, false negatives {len(self.false_negatives)}, "
             f"false positives {len(self.false_positives)}, true negatives {len(self.true_negatives)}",
             f"precision {self.precision:.3f} (at least {MIN_PRECISION}), "
-            f"recall {self.recall:.3f} (at least {MIN_RECALL})",
+            f"recall {self.recall:.3f} (at least {min_recall})",
         ]
         lines += [f"  missed:  {sentence}" for sentence in self.false_negatives]
         lines += [f"  flagged: {sentence}" for sentence in self.false_positives]
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Labelled:
+    sentence: str
+    label: str
+    split: str
+
+
+def load_corpus() -> list[Labelled]:
+    with CORPUS.open(encoding="utf-8", newline="") as file:
+        return [Labelled(row["sentence"], row["label"], row["split"]) for row in csv.DictReader(file)]
+
+
+def split_of(sentence: str) -> str:
+    """The split a sentence belongs to, fixed by its hash so that no one picks which sentences are unseen."""
+    return "holdout" if int(hashlib.sha256(sentence.encode()).hexdigest(), 16) % 100 < HOLDOUT_PERCENT else "dev"
 
 
 async def flagged_sentences(client: httpx.AsyncClient, sentences: list[str]) -> set[str]:
@@ -257,14 +300,46 @@ def test_the_corpus_is_large_and_labelled_once() -> None:
 
 
 async def test_blame_language_precision_and_recall(client: httpx.AsyncClient) -> None:
-    flagged = await flagged_sentences(client, BLAMING + BLAMELESS)
-
-    confusion = Confusion(
-        true_positives=[sentence for sentence in BLAMING if sentence in flagged],
-        false_negatives=[sentence for sentence in BLAMING if sentence not in flagged],
-        false_positives=[sentence for sentence in BLAMELESS if sentence in flagged],
-        true_negatives=[sentence for sentence in BLAMELESS if sentence not in flagged],
-    )
+    confusion = Confusion.of(BLAMING, BLAMELESS, await flagged_sentences(client, BLAMING + BLAMELESS))
 
     assert confusion.precision >= MIN_PRECISION, confusion.report()
     assert confusion.recall >= MIN_RECALL, confusion.report()
+
+
+def test_the_labelled_corpus_is_large_balanced_and_split_by_hash() -> None:
+    corpus = load_corpus()
+    blaming = [entry for entry in corpus if entry.label == "blame"]
+    holdout = [entry for entry in corpus if entry.split == "holdout"]
+
+    assert len(corpus) >= 300
+    assert 0.4 <= len(blaming) / len(corpus) <= 0.6
+    assert {entry.label for entry in corpus} == set(LABELS)
+    assert len({entry.sentence for entry in corpus}) == len(corpus)
+    assert not {entry.sentence for entry in corpus} & set(BLAMING + BLAMELESS)
+    assert [entry.split for entry in corpus] == [split_of(entry.sentence) for entry in corpus]
+    for label in LABELS:
+        assert len([entry for entry in holdout if entry.label == label]) >= 50
+
+
+async def labelled_confusion(client: httpx.AsyncClient, split: str) -> Confusion:
+    entries = [entry for entry in load_corpus() if entry.split == split]
+    blaming = [entry.sentence for entry in entries if entry.label == "blame"]
+    blameless = [entry.sentence for entry in entries if entry.label == "blameless"]
+    return Confusion.of(blaming, blameless, await flagged_sentences(client, blaming + blameless))
+
+
+@pytest.mark.parametrize(("split", "min_recall"), [("dev", MIN_RECALL), ("holdout", HOLDOUT_MIN_RECALL)])
+async def test_blame_language_precision_and_recall_on_the_labelled_corpus(
+    client: httpx.AsyncClient, split: str, min_recall: float
+) -> None:
+    confusion = await labelled_confusion(client, split)
+
+    assert confusion.precision >= MIN_PRECISION, f"{split}: {confusion.report(min_recall)}"
+    assert confusion.recall >= min_recall, f"{split}: {confusion.report(min_recall)}"
+
+
+@pytest.mark.xfail(strict=True, reason="recall on unseen sentences is 0.78, short of the 0.9 target")
+async def test_blame_language_reaches_the_recall_target_on_unseen_sentences(client: httpx.AsyncClient) -> None:
+    confusion = await labelled_confusion(client, "holdout")
+
+    assert confusion.recall >= MIN_RECALL, f"holdout: {confusion.report()}"
