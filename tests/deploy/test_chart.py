@@ -56,6 +56,8 @@ def test_the_production_values_render_every_optional_resource() -> None:
         ({"secrets": {"databaseUrl": ""}}, "/secrets"),
         ({"secrets": {"databaseUrl": "sqlite:///./postmortems.db"}}, "/secrets/databaseUrl': 'sqlite"),
         ({"config": {"extra": {"NOT-A-NAME": "x"}}}, "invalid propertyName 'NOT-A-NAME'"),
+        ({"secrets": {"secretKeys": ["new,old"]}}, "/secrets/secretKeys/0"),
+        ({"secrets": {"secretKeys": [""]}}, "/secrets/secretKeys/0"),
         (
             {"ingress": {"hosts": [{"host": "a.example.com", "paths": [{"path": "v1", "pathType": "Prefix"}]}]}},
             "/path'",
@@ -79,6 +81,11 @@ def test_the_values_schema_refuses_bad_values(values: dict[str, Any], refused_at
         (
             {"secrets": {"extra": {"POSTMORTEMS_DATABASE_URL": "postgresql://x"}}},
             "secrets.extra.POSTMORTEMS_DATABASE_URL",
+        ),
+        ({"secrets": {"secretKeys": ["new"], "secretKey": "old"}}, "secrets.secretKeys and secrets.secretKey"),
+        (
+            {"secrets": {"secretKeys": ["new"], "extra": {"POSTMORTEMS_SECRET_KEYS": "x"}}},
+            "secrets.extra.POSTMORTEMS_SECRET_KEYS",
         ),
     ],
 )

@@ -163,6 +163,15 @@ def test_the_secret_holds_the_database_url_and_the_secret_key_only_when_given() 
     }
 
 
+def test_the_secret_keys_are_given_newest_first_as_one_comma_separated_variable() -> None:
+    release = render({"secrets": {"databaseUrl": "postgresql://pm:pw@db:5432/pm", "secretKeys": ["new", "old"]}})
+
+    assert release.named("Secret", "postmortems")["stringData"] == {
+        "POSTMORTEMS_DATABASE_URL": "postgresql://pm:pw@db:5432/pm",
+        "POSTMORTEMS_SECRET_KEYS": "new,old",
+    }
+
+
 def test_with_an_existing_secret_none_is_rendered_and_every_pod_reads_that_one() -> None:
     release = render({"secrets": {"existingSecret": "postmortems-production"}})
 
@@ -183,6 +192,9 @@ def test_pods_are_restarted_when_a_setting_changes() -> None:
 
     assert pod_annotations({"config": {"logLevel": "DEBUG"}}) != base
     assert pod_annotations({"secrets": {"secretKey": "another"}}) != base
+    assert pod_annotations({"secrets": {"secretKeys": ["new", "old"]}}) != pod_annotations(
+        {"secrets": {"secretKeys": ["old"]}}
+    )
     assert pod_annotations({}) == base
 
 

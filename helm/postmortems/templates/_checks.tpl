@@ -10,6 +10,9 @@ Checks across values that values.schema.json cannot express; rendering fails wit
 {{- if le (float64 .Values.worker.terminationGracePeriodSeconds) (float64 $grace) }}
 {{- fail (printf "worker.terminationGracePeriodSeconds (%v) must exceed config.shutdownGraceSeconds (%v), or Kubernetes kills deliveries still finishing" .Values.worker.terminationGracePeriodSeconds $grace) }}
 {{- end }}
+{{- if and .Values.secrets.secretKeys .Values.secrets.secretKey }}
+{{- fail "secrets.secretKeys and secrets.secretKey are both set: the service takes one or the other (secretKey is a one-key secretKeys)" }}
+{{- end }}
 {{- range $component := list "api" "worker" }}
 {{- with (index $.Values $component).autoscaling }}
 {{- if and .enabled (gt (int .minReplicas) (int .maxReplicas)) }}

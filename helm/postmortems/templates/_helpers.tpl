@@ -101,6 +101,9 @@ Called with (dict "managed" (dict ...) "extra" .Values.config.extra "field" "con
 {{- define "postmortems.secretSettings" -}}
 {{- $secrets := .Values.secrets }}
 {{- $managed := dict "POSTMORTEMS_DATABASE_URL" $secrets.databaseUrl }}
+{{- with $secrets.secretKeys }}
+{{- $_ := set $managed "POSTMORTEMS_SECRET_KEYS" (join "," .) }}
+{{- end }}
 {{- with $secrets.secretKey }}
 {{- $_ := set $managed "POSTMORTEMS_SECRET_KEY" . }}
 {{- end }}
