@@ -13,7 +13,10 @@ from pathlib import Path
 
 import httpx
 
+from service.integrations.secrets import generate_key
+
 READY_TIMEOUT_SECONDS = 120
+SECRET_KEY = generate_key()  # one per run: the databases are scratch ones
 STOP_TIMEOUT_SECONDS = 30
 
 
@@ -116,9 +119,11 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 def environment(database_url: str, pool_size: int) -> dict[str, str]:
-    """What every process of the benchmark gets: the same database, quiet logs, and no worker inside `serve`."""
+    """What every process of the benchmark gets: the same database and secret key (secrets are encrypted, as in
+    production), quiet logs, and no worker inside `serve`."""
     return os.environ | {
         "POSTMORTEMS_DATABASE_URL": database_url,
+        "POSTMORTEMS_SECRET_KEYS": SECRET_KEY,
         "POSTMORTEMS_LOG_LEVEL": "WARNING",
         "POSTMORTEMS_RUN_WORKER": "false",
         "POSTMORTEMS_DB_POOL_SIZE": str(pool_size),

@@ -1,4 +1,4 @@
-"""`postmortems`: run the service, migrate its database, manage API keys, import documents, export OpenAPI."""
+"""`postmortems`: serve the API, migrate the database, manage API and secret keys, import documents, export OpenAPI."""
 
 import argparse
 import asyncio
@@ -52,6 +52,16 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="deliver action items to the trackers (the outbox worker)")
     worker.add_argument("--once", action="store_true", help="process what is due, then exit")
     worker.set_defaults(handler=_worker)
+
+    secrets = commands.add_parser(
+        "secrets", help="the keys that encrypt tracker credentials and webhook secrets"
+    ).add_subparsers(title="secrets commands")
+    generate_key = secrets.add_parser("generate-key", help="print a new random key for POSTMORTEMS_SECRET_KEYS")
+    generate_key.set_defaults(handler=_secrets_generate_key)
+    rotate = secrets.add_parser(
+        "rotate", help="encrypt every stored secret again with the newest key, in one transaction"
+    )
+    rotate.set_defaults(handler=_secrets_rotate)
 
     imports = commands.add_parser(
         "import", help="import Markdown postmortems as drafts: files, and folders of *.md files (recursively)"
@@ -145,6 +155,7 @@ def _worker(args: argparse.Namespace) -> int:
 
     from service.core.database import Database
     from service.db import make_engine
+    from service.integrations.keys import secret_box
     from service.observability import worker_http
     from service.observability.metrics import Metrics
     from service.outbox.runner import worker_context
@@ -152,12 +163,13 @@ def _worker(args: argparse.Namespace) -> int:
     settings = get_settings()
     if not _schema_ready(settings.database_url):
         return 1
+    box = secret_box(settings)
 
     async def run() -> None:
         database = Database(make_engine(settings.database_url, pool_size=settings.db_pool_size))
         metrics = Metrics()
         try:
-            async with worker_context(database, settings, metrics) as worker:
+            async with worker_context(database, settings, box, metrics) as worker:
                 if args.once:
                     await worker.run_until_idle()
                     return
@@ -175,6 +187,39 @@ def _worker(args: argparse.Namespace) -> int:
             await database.dispose()
 
     uvloop.run(run())  # the event loop `serve` runs on: the worker's time goes to socket I/O
+    return 0
+
+
+def _secrets_generate_key(_: argparse.Namespace) -> int:
+    from service.integrations.secrets import generate_key
+
+    print(generate_key())
+    return 0
+
+
+def _secrets_rotate(_: argparse.Namespace) -> int:
+    from service.core.database import Database
+    from service.db import make_engine
+    from service.integrations.keys import UnusableKeyFile, secret_box
+    from service.integrations.rotation import RotationRefused, rotate
+
+    settings = get_settings()
+    if not _schema_ready(settings.database_url):
+        return 1
+
+    async def run() -> int:
+        database = Database(make_engine(settings.database_url, pool_size=None))
+        try:
+            return await rotate(database, secret_box(settings))
+        finally:
+            await database.dispose()
+
+    try:
+        resealed = asyncio.run(run())
+    except (RotationRefused, UnusableKeyFile) as exc:
+        print(f"nothing was re-encrypted: {exc}", file=sys.stderr)
+        return 1
+    print(f"re-encrypted {resealed} secrets with the newest key")
     return 0
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import make_url
 
+from service.db import is_sqlite
+
 TEST_DATABASE_URL_ENV = "POSTMORTEMS_TEST_DATABASE_URL"
 
 
@@ -21,6 +23,12 @@ def postgres_server_url() -> str | None:
     if url and make_url(url).get_backend_name() in ("postgresql", "postgres"):
         return url
     return None
+
+
+def secret_settings(database_url: str) -> dict[str, str]:
+    """The settings with which a test app on this database can store secrets: on PostgreSQL a key (without
+    one it refuses them); SQLite makes its key file beside the database, shared by every process on it."""
+    return {} if is_sqlite(database_url) else {"secret_keys": "key-of-the-postgresql-test-runs"}
 
 
 def _admin_dsn(server_url: str) -> str:

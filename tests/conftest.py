@@ -13,7 +13,7 @@ from service.auth.models import Scope
 from service.migrate import upgrade
 from service.models import metadata
 from service.settings import Settings
-from tests.backends import scratch_database
+from tests.backends import scratch_database, secret_settings
 from tests.database import committed_session
 
 
@@ -27,7 +27,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url)
+    return Settings(database_url=database_url, **secret_settings(database_url))
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from tests.backends import secret_settings
 from tests.servers import POSTMORTEMS
 
 
@@ -14,6 +15,7 @@ async def start_worker(database_url: str, log: Path, **settings: str) -> asyncio
     """`postmortems worker` on the database, polling every 50 ms, logging everything (DEBUG) to `log`.
 
     `settings` are further `POSTMORTEMS_*` variables, named without the prefix: `outbox_lease_seconds="1"`.
+    It opens secrets with the key the test apps on this database use (`secret_settings`).
     """
     environment = {name: value for name, value in os.environ.items() if not name.startswith("POSTMORTEMS_")}
     environment |= {
@@ -22,7 +24,9 @@ async def start_worker(database_url: str, log: Path, **settings: str) -> asyncio
         "POSTMORTEMS_LOG_LEVEL": "DEBUG",
         "POSTMORTEMS_WORKER_METRICS_PORT": "0",  # several may run at once
     }
-    environment |= {f"POSTMORTEMS_{name.upper()}": value for name, value in settings.items()}
+    environment |= {
+        f"POSTMORTEMS_{name.upper()}": value for name, value in (secret_settings(database_url) | settings).items()
+    }
     with log.open("wb") as output:
         return await asyncio.create_subprocess_exec(
             POSTMORTEMS, "worker", stdout=output, stderr=subprocess.STDOUT, env=environment

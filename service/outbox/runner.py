@@ -22,21 +22,24 @@ def worker_enabled_in_serve(settings: Settings) -> bool:
 
 @contextlib.asynccontextmanager
 async def worker_context(
-    database: Database, settings: Settings, metrics: Metrics | None = None
+    database: Database, settings: Settings, box: SecretBox, metrics: Metrics | None = None
 ) -> AsyncIterator[Worker]:
-    """A worker and its tracker clients; it counts its deliveries in `metrics` (else in its own)."""
+    """A worker and its tracker clients; it opens secrets with `box` and counts its deliveries in `metrics`
+    (else in its own)."""
     clients = TrackerClients(in_flight=settings.worker_concurrency, timeout_seconds=settings.tracker_timeout_seconds)
     try:
-        context = Context(database, clients, settings, SecretBox(settings.secret_key))
+        context = Context(database, clients, settings, box)
         yield Worker(context, metrics or Metrics())
     finally:
         await clients.aclose()
 
 
 @contextlib.asynccontextmanager
-async def background_worker(database: Database, settings: Settings, metrics: Metrics) -> AsyncIterator[None]:
+async def background_worker(
+    database: Database, settings: Settings, metrics: Metrics, box: SecretBox
+) -> AsyncIterator[None]:
     """Run a worker for the duration of the block; on exit it finishes or releases its deliveries in flight."""
-    async with worker_context(database, settings, metrics) as worker:
+    async with worker_context(database, settings, box, metrics) as worker:
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop))
         try:

@@ -15,6 +15,7 @@ from service.app import create_app
 from service.db import DatabaseUnavailable
 from service.outbox.outage import MAX_RETRY_SECONDS, DatabaseOutage
 from service.settings import Settings
+from tests.backends import secret_settings
 from tests.factories import add_action_item, create_postmortem
 from tests.fakes.github import FakeGitHub
 from tests.outage.postgres import PrivatePostgres
@@ -28,7 +29,7 @@ EXIT_TIMEOUT_SECONDS = 60
 
 @pytest.fixture
 async def admin_client(postgres: PrivatePostgres, api_key: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(database_url=postgres.url))
+    app = create_app(Settings(database_url=postgres.url, **secret_settings(postgres.url)))
     try:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app),

@@ -26,7 +26,9 @@ async def quick_worker(app: FastAPI, database_url: str, **overrides: Any) -> Asy
         "outbox_backoff_max_seconds": 0.02,
         "outbox_max_attempts": 4,
     } | overrides
-    async with worker_context(app.state.database, Settings(**values), app.state.metrics) as worker:
+    async with worker_context(
+        app.state.database, Settings(**values), app.state.secrets.box, app.state.metrics
+    ) as worker:
         yield worker
 
 

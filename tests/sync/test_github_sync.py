@@ -75,8 +75,8 @@ async def test_two_workers_never_deliver_the_same_item_twice(
     items = [await add_action_item(client, postmortem["id"], title=f"Item {n}") for n in range(12)]
     settings = Settings(database_url=database_url)
     async with (
-        worker_context(app.state.database, settings) as first,
-        worker_context(app.state.database, settings) as second,
+        worker_context(app.state.database, settings, app.state.secrets.box) as first,
+        worker_context(app.state.database, settings, app.state.secrets.box) as second,
     ):
         await asyncio.gather(first.run_until_idle(), second.run_until_idle())
 
