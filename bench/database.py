@@ -7,7 +7,6 @@ from contextlib import contextmanager
 import psycopg
 import sqlalchemy as sa
 
-from service.core.etag import etag_for
 from service.outbox.models import Delivery, DeliveryStatus
 from service.postmortems.models import Postmortem
 
@@ -47,14 +46,6 @@ def postmortem_ids(engine: sa.Engine, *, limit: int, status: str | None = None) 
         statement = statement.where(table.c.status == status)
     with engine.connect() as connection:
         return [str(postmortem_id) for postmortem_id in connection.scalars(statement)]
-
-
-def etags(engine: sa.Engine, ids: list[str]) -> dict[str, str]:
-    """The current ETag of each postmortem, as the service sends it."""
-    table = Postmortem.__table__  # type: ignore[attr-defined]
-    statement = sa.select(table.c.id, table.c.version).where(table.c.id.in_([uuid.UUID(i) for i in ids]))
-    with engine.connect() as connection:
-        return {str(postmortem_id): etag_for(version) for postmortem_id, version in connection.execute(statement)}
 
 
 def deliveries(engine: sa.Engine, status: DeliveryStatus) -> int:

@@ -44,3 +44,11 @@ def create_drafts(client: httpx.Client, count: int) -> list[str]:
         .json()["id"]
         for number in range(count)
     ]
+
+
+def etags(client: httpx.Client, ids: list[str]) -> dict[str, str]:
+    """The current ETag of each postmortem, read from the service: it names all that a postmortem shows."""
+    return {
+        postmortem_id: client.get(f"/v1/postmortems/{postmortem_id}").raise_for_status().headers["etag"]
+        for postmortem_id in ids
+    }

@@ -188,7 +188,7 @@ def _requests(
         key=key,
         postmortem_ids=database.postmortem_ids(engine, limit=READ_IDS),
         draft_ids=drafts,
-        etags=partial(database.etags, engine, drafts),
+        etags=partial(prepare.etags, client, drafts),
         webhook_path=webhook_path,
         webhook_body=body_file,
         webhook_signature=webhook.signature(body, secret),

@@ -14,6 +14,7 @@ from service.api import API_PREFIX, API_ROUTERS
 from service.auth.cache import PrincipalCache
 from service.auth.middleware import AuthenticationMiddleware, document_api_key
 from service.core.body_guard import BodyGuardMiddleware
+from service.core.conditional import ConditionalGetMiddleware, document_conditional_get
 from service.core.database import Database
 from service.core.openapi import install_openapi, operation_id
 from service.core.problems import install_problem_handlers
@@ -40,7 +41,9 @@ draft -> in_review -> complete.
 
 Every `/v1` operation needs `Authorization: Bearer <API key>`. Errors are RFC 9457
 `application/problem+json` documents whose `errors` list names each field at fault.
-Single resources carry an `ETag`; send it back as `If-Match` to change them safely.
+Every GET answer carries an `ETag` naming what it shows; send it back as `If-None-Match` to get
+304 with no body while nothing changed, and a single resource's as `If-Match` to change it safely.
+Answers to a key are `Cache-Control: private, no-cache`.
 POSTs accept an `Idempotency-Key` header to make retries safe.
 
 Action items become tickets in Jira Cloud, Linear or GitHub Issues (`/v1/integrations`);
@@ -81,13 +84,14 @@ def create_app(settings: Settings, *, run_worker: bool = False) -> FastAPI:
     app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
     app.state.secret_box = SecretBox(settings.secret_key)
     install_problem_handlers(app)
-    install_openapi(app, document_api_key)
+    install_openapi(app, document_api_key, document_conditional_get)
     templates: dict[int, str] = {}  # id of each route: routes compare by value and do not hash
     for router, prefix in [(health_router, ""), (metrics_router, ""), *((r, API_PREFIX) for r in API_ROUTERS)]:
         app.include_router(router, prefix=prefix)
         templates |= {id(route): prefix + route.path for route in router.routes if isinstance(route, APIRoute)}
     app.include_router(webhooks_router)
     templates |= {id(route): route.path for route in webhooks_router.routes if isinstance(route, APIRoute)}
+    app.add_middleware(ConditionalGetMiddleware)
     app.add_middleware(AuthenticationMiddleware, cache=app.state.principal_cache)
     app.add_middleware(UnitOfWorkMiddleware, database=database)
     app.add_middleware(

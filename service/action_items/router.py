@@ -11,7 +11,7 @@ from service.action_items.models import ActionItem, ActionItemCreate, ActionItem
 from service.auth.dependencies import ReadAccess, WriteAccess
 from service.core.database import UnitOfWork
 from service.core.etag import IfMatchHeader
-from service.core.http import SettingsDep, created_headers, json_response, responses, set_etag
+from service.core.http import SettingsDep, json_response, responses, set_etag
 from service.core.pagination import Page, PageParams
 from service.dependencies import SessionDep, UnitDep
 from service.postmortems.dependencies import PostmortemDep, PostmortemId
@@ -56,8 +56,9 @@ async def create(
 ) -> Response:
     """Add an action item to a postmortem."""
     row = await action_items_service.create(unit, postmortem_id, item_in)
-    headers = created_headers(f"/v1/action-items/{row['id']}", row["version"])
-    return json_response(_read(row, settings), status_code=201, headers=headers)
+    return json_response(
+        _read(row, settings), status_code=201, headers={"Location": f"/v1/action-items/{row['id']}"}, etag=True
+    )
 
 
 @router.get(
@@ -95,12 +96,13 @@ async def list_items(
 @router.get(
     "/action-items/{item_id}",
     summary="Get an action item",
-    responses=responses(401, 403, 404, 422, etag=True),
+    responses=responses(401, 403, 404, 422),
 )
 async def get(_: ReadAccess, item: ItemDep, settings: SettingsDep, response: Response) -> ActionItemRead:
     """Get one action item."""
-    set_etag(response, item.version)
-    return _read(item, settings)
+    read = _read(item, settings)
+    set_etag(response, read)
+    return read
 
 
 @router.patch(
@@ -118,9 +120,12 @@ async def update(
     if_match: IfMatchHeader = None,
 ) -> ActionItemRead:
     """Change the fields sent; once the postmortem is complete only `status` may change."""
-    item = await action_items_service.update(unit, item, changes, if_match=if_match)
-    set_etag(response, item.version)
-    return _read(item, settings)
+    item = await action_items_service.update(
+        unit, item, changes, if_match=if_match, slo_days=settings.action_item_slo_days
+    )
+    read = _read(item, settings)
+    set_etag(response, read)
+    return read
 
 
 @router.delete(
@@ -129,9 +134,11 @@ async def update(
     summary="Delete an action item",
     responses=responses(401, 403, 404, 409, 412, 422),
 )
-async def delete(_: WriteAccess, item: LockedItem, session: SessionDep, if_match: IfMatchHeader = None) -> None:
+async def delete(
+    _: WriteAccess, item: LockedItem, session: SessionDep, settings: SettingsDep, if_match: IfMatchHeader = None
+) -> None:
     """Delete an action item of a postmortem that is not complete."""
-    await action_items_service.delete(session, item, if_match=if_match)
+    await action_items_service.delete(session, item, if_match=if_match, slo_days=settings.action_item_slo_days)
 
 
 @router.post(

@@ -25,7 +25,7 @@ from service.action_items.models import (
     SyncStatus,
     stamp_completion,
 )
-from service.action_items.slo import SloDays
+from service.action_items.slo import SloDays, to_read
 from service.core.base import new_id
 from service.core.clock import utc_now
 from service.core.database import UnitOfWork
@@ -140,10 +140,15 @@ async def list_for_postmortem(session: AsyncSession, postmortem_id: uuid.UUID) -
     return list((await session.exec(statement)).all())
 
 
-async def update(unit: UnitOfWork, item: ActionItem, changes: ActionItemUpdate, *, if_match: str | None) -> ActionItem:
-    """Apply a partial update; on a frozen postmortem only the status may change."""
+async def update(
+    unit: UnitOfWork, item: ActionItem, changes: ActionItemUpdate, *, if_match: str | None, slo_days: SloDays
+) -> ActionItem:
+    """Apply a partial update; on a frozen postmortem only the status may change.
+
+    `If-Match` names the item's representation, whose SLO fields `slo_days` (the settings in force) decide.
+    """
     session = await unit.session()
-    check_if_match(if_match, item.version)
+    await check_if_match(if_match, lambda: to_read(item, slo_days))
     values = changes.model_dump(exclude_unset=True)
     if CONTENT_FIELDS & values.keys():
         ensure_editable((await _postmortem_of(session, item)).status, "its action items' content")
@@ -159,8 +164,8 @@ async def update(unit: UnitOfWork, item: ActionItem, changes: ActionItemUpdate, 
     return item
 
 
-async def delete(session: AsyncSession, item: ActionItem, *, if_match: str | None) -> None:
-    check_if_match(if_match, item.version)
+async def delete(session: AsyncSession, item: ActionItem, *, if_match: str | None, slo_days: SloDays) -> None:
+    await check_if_match(if_match, lambda: to_read(item, slo_days))
     ensure_editable((await _postmortem_of(session, item)).status, "its action items")
     await session.delete(item)
     await session.flush()

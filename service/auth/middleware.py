@@ -2,11 +2,14 @@
 
 Checked before routing, so a request without a valid key gets 401 before anything is looked up
 (never a 404 that tells what exists), and routes only check the key's scope (`dependencies`).
+Every answer to a key is marked `Cache-Control: private, no-cache`: it is for that key's holder
+only, so no shared cache may keep it, and a client's own cache asks again before each reuse
+(with `If-None-Match`, which costs a 304 when nothing changed).
 """
 
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.auth import service as auth_service
 from service.auth.cache import PrincipalCache
@@ -20,6 +23,8 @@ PRINCIPAL_STATE_KEY = "principal"
 API_PREFIX = "/v1/"
 WEBHOOKS_PREFIX = "/v1/webhooks/"  # signed by the tracker instead (`webhooks.router`)
 SECURITY_SCHEME = "HTTPBearer"
+CACHE_CONTROL = b"cache-control"
+PRIVATE = (CACHE_CONTROL, b"private, no-cache")
 
 
 def needs_api_key(path: str, method: str) -> bool:
@@ -57,7 +62,7 @@ class AuthenticationMiddleware:
             await domain_error_response(scope["path"], error)(scope, receive, send)
             return
         scope["state"][PRINCIPAL_STATE_KEY] = principal
-        await self.app(scope, receive, send)
+        await self.app(scope, receive, _private(send))
 
     async def _principal(self, scope: Scope) -> Principal:
         key = _bearer_token(scope)
@@ -70,6 +75,19 @@ class AuthenticationMiddleware:
             principal = await auth_service.authenticate(unit, key_hash)
             self.cache.put(key_hash, principal)
         return principal
+
+
+def _private(send: Send) -> Send:
+    """`send`, marking the answer private unless it says how to cache it already (a new key's `no-store`)."""
+
+    async def send_private(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = message.get("headers", [])
+            if not any(name.lower() == CACHE_CONTROL for name, _ in headers):
+                message = {**message, "headers": [*headers, PRIVATE]}
+        await send(message)
+
+    return send_private
 
 
 def _bearer_token(scope: Scope) -> str | None:

@@ -6,7 +6,7 @@ DomainError
 ├── Forbidden           403  the key's scope does not allow the operation
 ├── NotFound            404
 ├── Conflict            409  the resource's state forbids the operation
-├── PreconditionFailed  412  If-Match does not match the current version
+├── PreconditionFailed  412  If-Match does not name the current representation
 └── Unprocessable       422  the request is well-formed but its content is invalid
 """
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response
 from pydantic import BaseModel
 
-from service.core.etag import etag_for
+from service.core.etag import ETAG_HEADER, etag_for, etag_of
 from service.core.problems import problem_responses
 from service.settings import Settings
 
@@ -19,28 +19,29 @@ async def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def json_response(model: BaseModel, *, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+def json_response(
+    model: BaseModel, *, status_code: int = 200, headers: Mapping[str, str] | None = None, etag: bool = False
+) -> Response:
     """The model serialized once, as the answer: FastAPI would validate it against the route's model first.
 
-    For hot routes; their `response_model` still documents the answer.
+    For hot routes; their `response_model` still documents the answer. With `etag`, the answer
+    carries the tag of these very bytes (a single resource: see `core.etag`).
     """
     body = model.__pydantic_serializer__.to_json(model)
+    headers = {**(headers or {}), "ETag": etag_of(body)} if etag else headers
     return Response(body, status_code=status_code, headers=headers, media_type="application/json")
 
 
-def set_etag(response: Response, version: int) -> None:
-    response.headers["ETag"] = etag_for(version)
+def set_etag(response: Response, representation: BaseModel) -> None:
+    response.headers["ETag"] = etag_for(representation)
 
 
-def created_headers(location: str, version: int) -> dict[str, str]:
-    return {"Location": location, "ETag": etag_for(version)}
+def set_created(
+    response: Response, location: str, representation: BaseModel, shown_as: type[BaseModel] | None = None
+) -> None:
+    response.headers.update({"Location": location, "ETag": etag_for(representation, shown_as)})
 
 
-def set_created(response: Response, location: str, version: int) -> None:
-    response.headers.update(created_headers(location, version))
-
-
-ETAG_HEADER = {"ETag": {"description": "The resource's version, for `If-Match`.", "schema": {"type": "string"}}}
 CREATED_HEADERS = ETAG_HEADER | {
     "Location": {"description": "URL path of the new resource.", "schema": {"type": "string"}}
 }

@@ -23,7 +23,7 @@ from service.core.types import JSONValue, UTCDateTime
 
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
-REPLAYED_HEADERS = ("location", "etag", "content-type")
+REPLAYED_HEADERS = ("location", "etag", "content-type", "cache-control")
 
 
 class IdempotencyRecord(IdMixin, table=True):

@@ -12,6 +12,7 @@ from service.documents.models import MARKDOWN_MEDIA_TYPE, Audience, ExportFormat
 from service.documents.public import render_public
 from service.documents.render import render
 from service.postmortems.dependencies import PostmortemId
+from service.postmortems.models import PostmortemRead
 
 router = APIRouter(prefix="/postmortems", tags=["postmortems"])
 
@@ -155,7 +156,7 @@ async def import_document(
             [FieldError("body", f"byte {exc.start} is not UTF-8", "encoding")],
         ) from exc
     document = await documents_service.import_markdown(unit, markdown, slo_days=settings.action_item_slo_days)
-    set_created(response, f"/v1/postmortems/{document.id}", document.version)
+    set_created(response, f"/v1/postmortems/{document.id}", document, shown_as=PostmortemRead)
     return document
 
 

@@ -4,7 +4,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import ConfigDict, Field, SecretStr, computed_field
+from pydantic import ConfigDict, Field, SecretStr, computed_field, field_validator
 from sqlmodel import Field as SQLField
 
 from service.action_items.models import ItemStatus
@@ -118,6 +118,13 @@ class IntegrationRead(OutputModel):
     created_at: datetime
     updated_at: datetime
     version: int
+
+    @field_validator("settings", "status_map")
+    @classmethod
+    def _keys_in_order(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """Keys in code-point order, however the database keeps them (JSONB has an order of its own): an
+        integration read back shows the bytes it showed when written, and so keeps its ETag."""
+        return dict(sorted(value.items()))
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -36,9 +36,9 @@ async def create(
     _: AdminAccess, integration_in: IntegrationCreate, session: SessionDep, box: SecretBoxDep, response: Response
 ) -> IntegrationRead:
     """Connect Jira Cloud, Linear or GitHub Issues; credentials and webhook secret are write-only."""
-    integration = await integrations_service.create(session, box, integration_in)
-    set_created(response, f"/v1/integrations/{integration.id}", integration.version)
-    return IntegrationRead.model_validate(integration)
+    integration = IntegrationRead.model_validate(await integrations_service.create(session, box, integration_in))
+    set_created(response, f"/v1/integrations/{integration.id}", integration)
+    return integration
 
 
 @router.get("", name="list", summary="List integrations", responses=responses(401, 403, 422))
@@ -50,14 +50,14 @@ async def list_integrations(
     return Page(items=[IntegrationRead.model_validate(i) for i in integrations], next_cursor=next_cursor)
 
 
-@router.get("/{integration_id}", summary="Get an integration", responses=responses(401, 403, 404, 422, etag=True))
+@router.get("/{integration_id}", summary="Get an integration", responses=responses(401, 403, 404, 422))
 async def get(
     _: AdminAccess, integration_id: IntegrationId, session: SessionDep, response: Response
 ) -> IntegrationRead:
     """Get one integration, with the webhook path to configure in the tracker."""
-    integration = await integrations_service.get(session, integration_id)
-    set_etag(response, integration.version)
-    return IntegrationRead.model_validate(integration)
+    integration = IntegrationRead.model_validate(await integrations_service.get(session, integration_id))
+    set_etag(response, integration)
+    return integration
 
 
 @router.patch(
@@ -75,9 +75,11 @@ async def update(
     if_match: IfMatchHeader = None,
 ) -> IntegrationRead:
     """Change the fields sent; send `credentials` or `webhook_secret` to rotate them."""
-    integration = await integrations_service.update(session, box, integration, changes, if_match=if_match)
-    set_etag(response, integration.version)
-    return IntegrationRead.model_validate(integration)
+    changed = IntegrationRead.model_validate(
+        await integrations_service.update(session, box, integration, changes, if_match=if_match)
+    )
+    set_etag(response, changed)
+    return changed
 
 
 @router.delete(

@@ -11,7 +11,7 @@ from service.core.clock import utc_now
 from service.core.errors import Conflict, FieldError, NotFound, Unprocessable
 from service.core.etag import check_if_match
 from service.core.pagination import PageParams, page_by_id
-from service.integrations.models import Integration, IntegrationCreate, IntegrationUpdate, TrackerKind
+from service.integrations.models import Integration, IntegrationCreate, IntegrationRead, IntegrationUpdate, TrackerKind
 from service.integrations.secrets import SecretBox
 from service.postmortems.models import Postmortem
 from service.trackers.base import TrackerConfig
@@ -75,7 +75,7 @@ async def list_page(session: AsyncSession, page: PageParams) -> tuple[list[Integ
 async def update(
     session: AsyncSession, box: SecretBox, integration: Integration, changes: IntegrationUpdate, *, if_match: str | None
 ) -> Integration:
-    check_if_match(if_match, integration.version)
+    await check_if_match(if_match, lambda: IntegrationRead.model_validate(integration))
     values = changes.model_dump(exclude_unset=True)
     if "name" in values and values["name"] != integration.name:
         await _ensure_name_free(session, values["name"])
@@ -107,7 +107,7 @@ async def update(
 
 async def delete(session: AsyncSession, integration: Integration, *, if_match: str | None) -> None:
     """Delete the integration; linked items keep their ticket links but stop syncing."""
-    check_if_match(if_match, integration.version)
+    await check_if_match(if_match, lambda: IntegrationRead.model_validate(integration))
     await _unlink(session, integration.id)
     await session.delete(integration)
     await session.flush()

@@ -5,8 +5,8 @@ from fastapi import APIRouter, Query, Response
 from service.auth.dependencies import AdminAccess, ReadAccess, WriteAccess
 from service.auth.models import Principal
 from service.core.database import UnitOfWork
-from service.core.etag import IfMatchHeader, etag_for
-from service.core.http import SettingsDep, created_headers, json_response, responses, set_etag
+from service.core.etag import IfMatchHeader
+from service.core.http import SettingsDep, json_response, responses, set_etag
 from service.core.pagination import Page, PageParams
 from service.dependencies import SessionDep, UnitDep
 from service.postmortems import reads, workflow
@@ -40,7 +40,7 @@ async def create(_: WriteAccess, postmortem_in: PostmortemCreate, unit: UnitDep)
     """Create a draft postmortem."""
     postmortem = await postmortems_service.create(unit, postmortem_in)
     return json_response(
-        postmortem, status_code=201, headers=created_headers(f"/v1/postmortems/{postmortem.id}", postmortem.version)
+        postmortem, status_code=201, headers={"Location": f"/v1/postmortems/{postmortem.id}"}, etag=True
     )
 
 
@@ -61,12 +61,11 @@ async def list_postmortems(_: ReadAccess, filters: Annotated[PostmortemFilters, 
     "/{postmortem_id}",
     summary="Get a postmortem",
     response_model=PostmortemRead,
-    responses=responses(*AUTH_ERRORS, 404, 422, etag=True),
+    responses=responses(*AUTH_ERRORS, 404, 422),
 )
 async def get(_: ReadAccess, postmortem_id: PostmortemId, unit: UnitDep) -> Response:
     """Get a postmortem with its approvals and action-item summary."""
-    postmortem = await reads.read(unit, postmortem_id)
-    return json_response(postmortem, headers={"ETag": etag_for(postmortem.version)})
+    return json_response(await reads.read(unit, postmortem_id), etag=True)
 
 
 @router.patch(
@@ -84,7 +83,7 @@ async def update(
 ) -> Response:
     """Change the fields sent; a complete postmortem is frozen (409)."""
     postmortem = await postmortems_service.update(unit, postmortem_id, changes, if_match=if_match)
-    return json_response(postmortem, headers={"ETag": etag_for(postmortem.version)})
+    return json_response(postmortem, etag=True)
 
 
 @router.delete(
@@ -93,11 +92,9 @@ async def update(
     summary="Delete a draft postmortem",
     responses=responses(*AUTH_ERRORS, 404, 409, 412, 422),
 )
-async def delete(
-    _: WriteAccess, postmortem: LockedPostmortem, session: SessionDep, if_match: IfMatchHeader = None
-) -> None:
+async def delete(_: WriteAccess, postmortem: LockedPostmortem, unit: UnitDep, if_match: IfMatchHeader = None) -> None:
     """Delete a postmortem with its timeline and action items; only drafts can be deleted."""
-    await postmortems_service.delete(session, postmortem, if_match=if_match)
+    await postmortems_service.delete(unit, postmortem, if_match=if_match)
 
 
 TRANSITION_RESPONSES = responses(*AUTH_ERRORS, 404, 409, 422, etag=True)
@@ -121,8 +118,9 @@ async def _transition(
         blocking_rules=settings.review_blocking_rules,
         comment=comment,
     )
-    set_etag(response, postmortem.version)
-    return await reads.read_changed(unit, postmortem)
+    changed = await reads.read_changed(unit, postmortem)
+    set_etag(response, changed)
+    return changed
 
 
 @router.post("/{postmortem_id}/submit", summary="Submit for review", responses=TRANSITION_RESPONSES)

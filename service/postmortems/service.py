@@ -71,11 +71,11 @@ async def create(unit: UnitOfWork, postmortem_in: PostmortemCreate) -> Postmorte
 async def update(
     unit: UnitOfWork, postmortem_id: uuid.UUID, changes: PostmortemUpdate, *, if_match: str | None
 ) -> PostmortemRead:
-    """Change the fields sent, under the row's lock; the version moves on, and with it the ETag."""
+    """Change the fields sent, under the row's lock; the version moves on."""
     current = await _LOCKED.one_or_none(unit, id=postmortem_id, today=utc_today())
     if current is None:
         raise NotFound(f"postmortem {postmortem_id} does not exist")
-    check_if_match(if_match, current["version"])
+    await check_if_match(if_match, lambda: reads.from_row(dict(current)))
     ensure_editable(current["status"])
     values = _to_columns(changes.model_dump(exclude_unset=True))
     await _validate(unit, current | values, changed=values.keys())
@@ -94,13 +94,14 @@ async def get(session: AsyncSession, postmortem_id: uuid.UUID, *, for_update: bo
     return postmortem
 
 
-async def delete(session: AsyncSession, postmortem: Postmortem, *, if_match: str | None) -> None:
-    check_if_match(if_match, postmortem.version)
+async def delete(unit: UnitOfWork, postmortem: Postmortem, *, if_match: str | None) -> None:
+    await check_if_match(if_match, lambda: reads.read_changed(unit, postmortem))
     if postmortem.status is not Status.DRAFT:
         raise Conflict(
             f"only drafts can be deleted; this postmortem is {postmortem.status.value}",
             [FieldError("status", f"is {postmortem.status.value}", "not_draft", "resource")],
         )
+    session = await unit.session()
     await session.delete(postmortem)
     await session.flush()
 

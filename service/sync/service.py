@@ -143,7 +143,8 @@ def apply_remote(item: ActionItem, remote: RemoteIssue | None) -> bool:
     Only a status that differs from the one last seen on the ticket is taken, so an echo of our own
     push (or a tracker that cannot express a status exactly) never overrides a newer local change.
     False when the ticket says nothing new: then only its confirmation time is due (see `confirm`),
-    which is bookkeeping, not a change of the item, so its version and ETag stay.
+    which is bookkeeping, not an edit, so the item keeps its version (its ETag moves with the
+    `synced_at` it shows).
     """
     if remote is None and item.external_state == "deleted":
         return False

@@ -27,9 +27,9 @@ async def create(
     _: WriteAccess, event_in: TimelineEventCreate, postmortem: LockedPostmortem, session: SessionDep, response: Response
 ) -> TimelineEventRead:
     """Add an event to the postmortem's timeline."""
-    event = await timeline_service.add(session, postmortem, event_in)
-    set_created(response, f"/v1/postmortems/{postmortem.id}/timeline/{event.id}", event.version)
-    return TimelineEventRead.model_validate(event)
+    event = TimelineEventRead.model_validate(await timeline_service.add(session, postmortem, event_in))
+    set_created(response, f"/v1/postmortems/{postmortem.id}/timeline/{event.id}", event)
+    return event
 
 
 @router.get("", name="list", summary="List the timeline", responses=responses(401, 403, 404, 422))
@@ -44,15 +44,15 @@ async def list_events(
 @router.get(
     "/{event_id}",
     summary="Get a timeline event",
-    responses=responses(401, 403, 404, 422, etag=True),
+    responses=responses(401, 403, 404, 422),
 )
 async def get(
     _: ReadAccess, event_id: EventId, postmortem: PostmortemDep, session: SessionDep, response: Response
 ) -> TimelineEventRead:
     """Get one timeline event."""
-    event = await timeline_service.get(session, postmortem, event_id)
-    set_etag(response, event.version)
-    return TimelineEventRead.model_validate(event)
+    event = TimelineEventRead.model_validate(await timeline_service.get(session, postmortem, event_id))
+    set_etag(response, event)
+    return event
 
 
 @router.patch(
@@ -71,9 +71,11 @@ async def update(
 ) -> TimelineEventRead:
     """Change the fields sent."""
     event = await timeline_service.get(session, postmortem, event_id)
-    event = await timeline_service.update(session, postmortem, event, changes, if_match=if_match)
-    set_etag(response, event.version)
-    return TimelineEventRead.model_validate(event)
+    changed = TimelineEventRead.model_validate(
+        await timeline_service.update(session, postmortem, event, changes, if_match=if_match)
+    )
+    set_etag(response, changed)
+    return changed
 
 
 @router.delete(

@@ -12,7 +12,7 @@ from service.core.etag import check_if_match
 from service.core.pagination import PageParams, keyset_page
 from service.postmortems.freeze import ensure_editable
 from service.postmortems.models import Postmortem
-from service.timeline.models import TimelineEvent, TimelineEventCreate, TimelineEventUpdate
+from service.timeline.models import TimelineEvent, TimelineEventCreate, TimelineEventRead, TimelineEventUpdate
 
 
 async def add(session: AsyncSession, postmortem: Postmortem, event_in: TimelineEventCreate) -> TimelineEvent:
@@ -71,7 +71,7 @@ async def update(
     *,
     if_match: str | None,
 ) -> TimelineEvent:
-    check_if_match(if_match, event.version)
+    await check_if_match(if_match, lambda: TimelineEventRead.model_validate(event))
     ensure_editable(postmortem.status, "its timeline")
     for name, value in changes.model_dump(exclude_unset=True).items():
         setattr(event, name, value)
@@ -81,7 +81,7 @@ async def update(
 
 
 async def delete(session: AsyncSession, postmortem: Postmortem, event: TimelineEvent, *, if_match: str | None) -> None:
-    check_if_match(if_match, event.version)
+    await check_if_match(if_match, lambda: TimelineEventRead.model_validate(event))
     ensure_editable(postmortem.status, "its timeline")
     await session.delete(event)
     await session.flush()

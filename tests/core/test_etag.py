@@ -1,13 +1,18 @@
 import asyncio
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from service.auth.models import Scope
-from tests.factories import add_action_item, add_event, create_postmortem, submittable_postmortem
+from service.core import clock
+from service.core.clock import utc_now, utc_today
+from tests.factories import SUBMITTABLE_STANDARD, add_action_item, add_event, create_postmortem, submittable_postmortem
 from tests.problems import assert_header_refused, sole_success
 
 
@@ -68,9 +73,12 @@ async def current(client: httpx.AsyncClient, resource: Resource) -> httpx.Respon
     return response
 
 
-async def test_etag_names_the_version(client: httpx.AsyncClient, resource: Resource) -> None:
+async def test_the_etag_is_a_strong_tag_of_the_representation(client: httpx.AsyncClient, resource: Resource) -> None:
     fetched = await current(client, resource)
-    assert fetched.headers["etag"] == '"1"'
+    etag = fetched.headers["etag"]
+
+    assert re.fullmatch(r'"[0-9a-f]{32}"', etag)
+    assert (await current(client, resource)).headers["etag"] == etag
     assert fetched.json()["version"] == 1
 
 
@@ -80,27 +88,35 @@ async def test_patch_with_the_current_etag_succeeds(client: httpx.AsyncClient, r
     response = await client.patch(resource.url, json={resource.field: "edited"}, headers={"If-Match": etag})
 
     assert response.status_code == 200, response.text
-    assert response.headers["etag"] == '"2"'
+    assert response.headers["etag"] != etag
     assert response.json()["version"] == 2
     fetched = await current(client, resource)
-    assert fetched.headers["etag"] == '"2"'
+    assert fetched.headers["etag"] == response.headers["etag"]
     assert fetched.json()[resource.field] == "edited"
 
 
-@pytest.mark.parametrize("if_match", ["*", '"7", "1"', ' "1" '])
+@pytest.mark.parametrize("if_match", ["*", '"7", {etag}', " {etag} "])
 async def test_if_match_accepts_a_wildcard_or_a_list(
     client: httpx.AsyncClient, resource: Resource, if_match: str
 ) -> None:
-    response = await client.patch(resource.url, json={resource.field: "edited"}, headers={"If-Match": if_match})
+    etag = (await current(client, resource)).headers["etag"]
+
+    response = await client.patch(
+        resource.url, json={resource.field: "edited"}, headers={"If-Match": if_match.format(etag=etag)}
+    )
+
     assert response.status_code == 200, response.text
-    assert response.headers["etag"] == '"2"'
+    assert response.headers["etag"] == (await current(client, resource)).headers["etag"]
 
 
-@pytest.mark.parametrize("if_match", ['"2"', '"0"', "1", '"1', "garbage", '"7", "8"'])
+@pytest.mark.parametrize("if_match", ['"1"', '"0"', "{bare}", '"{bare}', "garbage", '"7", "8"'])
 async def test_patch_with_a_stale_etag_is_refused(client: httpx.AsyncClient, resource: Resource, if_match: str) -> None:
-    before = (await current(client, resource)).json()
+    fetched = await current(client, resource)
+    before, bare = fetched.json(), fetched.headers["etag"].strip('"')
 
-    response = await client.patch(resource.url, json={resource.field: "edited"}, headers={"If-Match": if_match})
+    response = await client.patch(
+        resource.url, json={resource.field: "edited"}, headers={"If-Match": if_match.format(bare=bare)}
+    )
 
     assert_precondition_failed(response)
     assert (await current(client, resource)).json() == before
@@ -130,7 +146,7 @@ async def test_a_second_editor_with_a_stale_etag_gets_412(
     )
     assert retried.status_code == 200, retried.text
     assert retried.json()[resource.field] == "second"
-    assert retried.headers["etag"] == '"3"'
+    assert retried.headers["etag"] == (await current(second_writer, resource)).headers["etag"]
 
 
 async def test_concurrent_editors_with_the_same_etag_never_overwrite_each_other(
@@ -146,22 +162,25 @@ async def test_concurrent_editors_with_the_same_etag_never_overwrite_each_other(
     winner = sole_success(responses, 200, refused=412, header="If-Match")
     fetched = await current(client, resource)
     assert fetched.json()[resource.field] == winner.json()[resource.field]
-    assert fetched.headers["etag"] == '"2"'
+    assert fetched.headers["etag"] == winner.headers["etag"]
 
 
 async def test_delete_with_a_stale_etag_is_refused(client: httpx.AsyncClient, resource: Resource) -> None:
+    stale = (await current(client, resource)).headers["etag"]
     assert (await client.patch(resource.url, json={resource.field: "edited"})).status_code == 200
 
-    assert_precondition_failed(await client.delete(resource.url, headers={"If-Match": '"1"'}))
+    assert_precondition_failed(await client.delete(resource.url, headers={"If-Match": stale}))
 
     assert (await current(client, resource)).json()[resource.field] == "edited"
 
 
-@pytest.mark.parametrize("if_match", ['"1"', "*"])
+@pytest.mark.parametrize("if_match", ["{etag}", "*"])
 async def test_delete_with_a_matching_etag_succeeds(
     client: httpx.AsyncClient, resource: Resource, if_match: str
 ) -> None:
-    response = await client.delete(resource.url, headers={"If-Match": if_match})
+    etag = (await current(client, resource)).headers["etag"]
+
+    response = await client.delete(resource.url, headers={"If-Match": if_match.format(etag=etag)})
 
     assert response.status_code == 204, response.text
     assert (await client.get(resource.url)).status_code == 404
@@ -202,5 +221,101 @@ async def test_workflow_steps_change_the_postmortem_etag(client: httpx.AsyncClie
 
     assert submitted.status_code == 200, submitted.text
     assert submitted.headers["etag"] != etag
-    assert submitted.headers["etag"] == f'"{submitted.json()["version"]}"'
+    assert submitted.headers["etag"] == (await client.get(url)).headers["etag"]
     assert_precondition_failed(await client.patch(url, json={"title": "late edit"}, headers={"If-Match": etag}))
+
+
+# -- what a postmortem shows besides its own fields --------------------------------------------------------------
+
+
+async def assert_moved(client: httpx.AsyncClient, url: str, etag: str, *, patch: dict[str, Any] | None = None) -> str:
+    """The resource at `url` no longer has `etag`: polling with it gets the new representation, and a
+    `patch` sent with it gets 412. Its new ETag."""
+    fetched = await client.get(url, headers={"If-None-Match": etag})
+    assert fetched.status_code == 200, fetched.text
+    assert fetched.headers["etag"] != etag
+    if patch is not None:
+        assert_precondition_failed(await client.patch(url, json=patch, headers={"If-Match": etag}))
+    return str(fetched.headers["etag"])
+
+
+STALE_EDIT = {"title": "stale edit"}
+
+
+async def test_the_postmortem_etag_moves_with_its_action_items(client: httpx.AsyncClient) -> None:
+    postmortem = await create_postmortem(client)
+    url = f"/v1/postmortems/{postmortem['id']}"
+    etag = (await client.get(url)).headers["etag"]
+
+    item = await add_action_item(client, postmortem["id"], due_date="2099-01-31")
+    etag = await assert_moved(client, url, etag, patch=STALE_EDIT)
+    item_url = f"/v1/action-items/{item['id']}"
+    assert (await client.patch(item_url, json={"due_date": "2001-01-31"})).status_code == 200
+    etag = await assert_moved(client, url, etag, patch=STALE_EDIT)
+    assert (await client.patch(item_url, json={"status": "done"})).status_code == 200
+    etag = await assert_moved(client, url, etag, patch=STALE_EDIT)
+    assert (await client.get(url)).json()["action_items_summary"] == {"total": 1, "open": 0, "done": 1, "overdue": 0}
+    assert (await client.delete(item_url)).status_code == 204
+    etag = await assert_moved(client, url, etag, patch=STALE_EDIT)
+
+    response = await client.patch(url, json={"title": "current edit"}, headers={"If-Match": etag})
+    assert response.status_code == 200, response.text
+
+
+async def test_an_edit_the_summary_does_not_show_keeps_the_postmortem_etag(client: httpx.AsyncClient) -> None:
+    postmortem = await create_postmortem(client)
+    item = await add_action_item(client, postmortem["id"])
+    url = f"/v1/postmortems/{postmortem['id']}"
+    etag = (await client.get(url)).headers["etag"]
+
+    assert (await client.patch(f"/v1/action-items/{item['id']}", json={"owner": "@sre"})).status_code == 200
+    await add_event(client, postmortem["id"])
+
+    assert (await client.get(url, headers={"If-None-Match": etag})).status_code == 304
+    assert (await client.patch(url, json={"title": "edit"}, headers={"If-Match": etag})).status_code == 200
+
+
+async def test_approvals_move_the_postmortem_etag_and_its_readiness(client: httpx.AsyncClient) -> None:
+    postmortem = await submittable_postmortem(client)
+    url = f"/v1/postmortems/{postmortem['id']}"
+    assert (await client.post(f"{url}/submit")).status_code == 200
+    etag = (await client.get(url)).headers["etag"]
+    readiness = await client.get(f"{url}/readiness")
+    assert readiness.json()["ready"] is False
+
+    approved = await client.post(f"{url}/approve")
+
+    assert approved.status_code == 200, approved.text
+    assert await assert_moved(client, url, etag, patch=STALE_EDIT) == approved.headers["etag"]
+    await assert_moved(client, f"{url}/readiness", readiness.headers["etag"])
+    assert (await client.get(f"{url}/readiness")).json()["ready"] is True
+
+
+async def test_a_timeline_event_moves_the_readiness_etag(client: httpx.AsyncClient) -> None:
+    postmortem = await create_postmortem(client, **SUBMITTABLE_STANDARD)
+    await add_action_item(client, postmortem["id"])
+    url = f"/v1/postmortems/{postmortem['id']}/readiness"
+    before = await client.get(url)
+    assert [error["field"] for error in before.json()["errors"]] == ["timeline"]
+
+    await add_event(client, postmortem["id"])
+
+    await assert_moved(client, url, before.headers["etag"])
+    assert (await client.get(url)).json()["ready"] is True
+
+
+async def test_the_clock_moves_the_etag_when_it_makes_an_item_overdue(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    postmortem = await create_postmortem(client)
+    item = await add_action_item(client, postmortem["id"], due_date=utc_today().isoformat())
+    urls = [f"/v1/postmortems/{postmortem['id']}", f"/v1/action-items/{item['id']}"]
+    etags = [(await client.get(url)).headers["etag"] for url in urls]
+
+    tomorrow = utc_now() + timedelta(days=1)
+    monkeypatch.setattr(clock, "utc_now", lambda: tomorrow)
+
+    for url, etag in zip(urls, etags, strict=True):
+        await assert_moved(client, url, etag, patch=STALE_EDIT)
+    assert (await client.get(urls[0])).json()["action_items_summary"]["overdue"] == 1
+    assert (await client.get(urls[1])).json()["overdue"] is True

@@ -31,7 +31,7 @@ def assert_replay_of(replay: httpx.Response, first: httpx.Response) -> None:
     assert replay.status_code == first.status_code
     assert replay.json() == first.json()
     assert replay.headers["idempotent-replayed"] == "true"
-    for header in ("location", "etag", "content-type"):
+    for header in ("location", "etag", "content-type", "cache-control"):
         assert replay.headers.get(header) == first.headers.get(header), header
 
 

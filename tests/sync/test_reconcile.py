@@ -177,7 +177,7 @@ async def test_a_change_made_while_another_worker_creates_the_issue_does_not_cre
     assert (seen["sync_status"], seen["external"]["id"]) == ("synced", issue["id"])
 
 
-async def test_a_poll_that_finds_nothing_new_keeps_the_items_etag(
+async def test_a_poll_that_finds_nothing_new_keeps_the_items_version(
     client: httpx.AsyncClient,
     admin_client: httpx.AsyncClient,
     jira: FakeJira,
@@ -193,10 +193,12 @@ async def test_a_poll_that_finds_nothing_new_keeps_the_items_etag(
         assert await reconciler.enqueue_reconciles() == 1
         await drain(reconciler)
 
-    after = await client.get(f"/v1/action-items/{item['id']}")
-    assert after.headers["etag"] == before.headers["etag"]
+    after = await client.get(f"/v1/action-items/{item['id']}", headers={"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200  # it shows when the tracker last confirmed the link
     assert after.json()["external"]["synced_at"] > before.json()["external"]["synced_at"]
+    assert after.json()["version"] == before.json()["version"]
+    assert after.headers["etag"] != before.headers["etag"]
     edited = await client.patch(
-        f"/v1/action-items/{item['id']}", json={"description": "edited"}, headers={"If-Match": before.headers["etag"]}
+        f"/v1/action-items/{item['id']}", json={"description": "edited"}, headers={"If-Match": after.headers["etag"]}
     )
     assert edited.status_code == 200

@@ -269,6 +269,32 @@ async def test_a_signed_webhook_changes_the_status_once_even_when_redelivered(
     assert sum(d["kind"] == "webhook.apply" for d in await deliveries(client)) == 1
 
 
+@pytest.mark.parametrize("tracker", EVERY_TRACKER, indirect=True)
+async def test_a_status_from_the_tracker_moves_the_postmortem_etag(
+    client: httpx.AsyncClient,
+    admin_client: httpx.AsyncClient,
+    anonymous_client: httpx.AsyncClient,
+    tracker: Tracker[Any],
+    worker: Worker,
+) -> None:
+    """The postmortem shows its items' summary, so an item closed on the tracker changes what it shows."""
+    integration, item = await linked_item(client, admin_client, tracker, worker)
+    url = f"/v1/postmortems/{item['postmortem_id']}"
+    etag = (await client.get(url)).headers["etag"]
+
+    tracker.finish_on_tracker(item["external"]["id"])
+    response = await tracker.send(anonymous_client, integration, tracker.webhook(item["external"]["id"]))
+    assert response.status_code == 202
+    await drain(worker)
+
+    polled = await client.get(url, headers={"If-None-Match": etag})
+    assert polled.status_code == 200
+    assert polled.json()["action_items_summary"] == {"total": 1, "open": 0, "done": 1, "overdue": 0}
+    assert polled.headers["etag"] != etag
+    stale = await client.patch(url, json={"title": "Stale edit"}, headers={"If-Match": etag})
+    assert (stale.status_code, stale.json()["errors"][0]["field"]) == (412, "If-Match")
+
+
 @pytest.mark.parametrize(
     ("tracker", "tamper"),
     named(lambda _: ("wrong-secret", "no-signature", "changed-body")),
