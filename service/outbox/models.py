@@ -62,6 +62,10 @@ class Delivery(IdMixin, TimestampMixin, table=True):
     locked_until: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
     last_error: str | None = SQLField(default=None, sa_type=sa.Text)
     completed_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+    # A push to a tracker whose search lags (Jira) notes each create before it is sent, and the
+    # ticket it made when a later step failed; see `sync.creates`. Never shown in the API.
+    create_sent_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+    created_issue_id: str | None = SQLField(default=None, max_length=255)
 
 
 class DeliveryAttempt(IdMixin, table=True):

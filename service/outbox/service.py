@@ -238,6 +238,7 @@ def _settle(**values: Any) -> Statement:
 
 
 _RETRY_LATER = _settle(next_attempt_at=param("next_attempt_at"))
+_DEFER = _settle(next_attempt_at=param("next_attempt_at"), attempts=_deliveries.c.attempts - 1)
 _FINISH = _settle(status=param("status"), completed_at=param("now"))
 _ATTEMPT = Statement(
     sa.insert(DeliveryAttempt.__table__).values(  # type: ignore[attr-defined]
@@ -259,17 +260,65 @@ async def record(
     outcome: DeliveryStatus | None,
     error: str | None = None,
     retry_in: float = 0.0,
+    deferred: bool = False,
 ) -> None:
-    """Settle an attempt in the unit's transaction: done, dead, or (outcome None) pending again after `retry_in` s."""
+    """Settle an attempt in the unit's transaction: done, dead, or (outcome None) pending again after `retry_in` s.
+
+    A `deferred` attempt chose to wait rather than fail: it is not counted among the delivery's
+    attempts, and its `error` (why it waits) is kept on the attempt only, not as the last error.
+    """
     now = utc_now()
     error = error[:2000] if error else None
-    if outcome is None:
-        await _RETRY_LATER.all(
-            unit, id=delivery_id, now=now, error=error, next_attempt_at=now + timedelta(seconds=retry_in)
-        )
+    next_attempt_at = now + timedelta(seconds=retry_in)
+    if deferred:
+        await _DEFER.all(unit, id=delivery_id, now=now, error=None, next_attempt_at=next_attempt_at)
+    elif outcome is None:
+        await _RETRY_LATER.all(unit, id=delivery_id, now=now, error=error, next_attempt_at=next_attempt_at)
     else:
         await _FINISH.all(unit, id=delivery_id, now=now, error=error, status=outcome)
-    label = "retry" if outcome is None else ("done" if outcome is DeliveryStatus.DONE else "dead")
+    label = "deferred" if deferred else "retry" if outcome is None else outcome.value
     await _ATTEMPT.all(
         unit, id=new_id(), delivery_id=delivery_id, started_at=started_at, now=now, outcome=label, error=error
     )
+
+
+@dataclass(frozen=True, slots=True)
+class LastCreate:
+    """The latest create a push sent for an action item, as far as its answer told."""
+
+    sent_at: datetime
+    issue_id: str | None  # the ticket it made, when a step after it failed; None: not known
+
+
+_NOTE_CREATE = Statement(
+    sa.update(_deliveries)
+    .where(_deliveries.c.id == param("id"))
+    .values(create_sent_at=param("sent_at"), created_issue_id=param("issue_id"))
+)
+_LAST_CREATE = Statement(
+    sa.select(_deliveries.c.create_sent_at, _deliveries.c.created_issue_id)
+    .where(
+        _deliveries.c.action_item_id == param("action_item_id"),
+        _deliveries.c.integration_id == param("integration_id"),
+        _deliveries.c.kind == DeliveryKind.PUSH,
+        _deliveries.c.create_sent_at.is_not(None),
+    )
+    .order_by(_deliveries.c.create_sent_at.desc())
+    .limit(1)
+)
+
+
+async def note_create(
+    unit: UnitOfWork, delivery_id: uuid.UUID, *, sent_at: datetime | None, issue_id: str | None = None
+) -> None:
+    """Record the latest create of a push: sent at `sent_at` (None: it was refused, so it made nothing),
+    and the ticket it made if known."""
+    await _NOTE_CREATE.all(unit, id=delivery_id, sent_at=sent_at, issue_id=issue_id)
+
+
+async def last_create(
+    unit: UnitOfWork, *, action_item_id: uuid.UUID, integration_id: uuid.UUID | None
+) -> LastCreate | None:
+    """The latest create noted by any push of the item to the integration (a dead one's too)."""
+    row = await _LAST_CREATE.one_or_none(unit, action_item_id=action_item_id, integration_id=integration_id)
+    return None if row is None else LastCreate(row["create_sent_at"], row["created_issue_id"])

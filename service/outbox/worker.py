@@ -4,6 +4,8 @@
                                                         never sooner than the tracker's Retry-After;
                                                         dead after POSTMORTEMS_OUTBOX_MAX_ATTEMPTS
     PermanentTrackerError                            -> dead at once
+    Deferred (the handler must wait to act safely)   -> pending again when it asked, not counted
+                                                        as an attempt (`sync.creates`)
 A dead push marks its action item `failed`; `POST /v1/deliveries/{id}/retry` revives it.
 It also enqueues a reconcile for linked items whose state was not confirmed for a while.
 
@@ -35,6 +37,7 @@ from service.outbox.service import Claimed
 from service.outbox.trackers import TrackerKinds
 from service.sync import rows
 from service.sync import service as sync_service
+from service.sync.creates import Deferred
 from service.sync.handlers import HANDLERS, Context, Save
 from service.trackers.base import PermanentTrackerError, RetryableTrackerError
 
@@ -165,8 +168,11 @@ class Worker:
         outcome: DeliveryStatus | None = DeliveryStatus.DONE
         error: str | None = None
         retry_in = 0.0
+        deferred = False
         try:
             save = await HANDLERS[delivery.kind](self.context, delivery)
+        except Deferred as exc:
+            outcome, error, retry_in, deferred = None, exc.reason, exc.seconds, True
         except PermanentTrackerError as exc:
             outcome, error = DeliveryStatus.DEAD, exc.message
         except RetryableTrackerError as exc:
@@ -179,11 +185,11 @@ class Worker:
                 logger.exception("delivery %s failed unexpectedly", delivery.id)
             outcome, error = None, f"{type(exc).__name__}: {exc}"
             retry_in = self._backoff(delivery.attempts, None)
-        if outcome is None and delivery.attempts >= self.settings.outbox_max_attempts:
+        if outcome is None and not deferred and delivery.attempts >= self.settings.outbox_max_attempts:
             outcome = DeliveryStatus.DEAD
         # If the attempt cannot be settled, the lease runs out and another attempt takes the delivery up again.
         try:
-            await self._settle(delivery, save, started_at, outcome, error, retry_in)
+            await self._settle(delivery, save, started_at, outcome, error, retry_in, deferred=deferred)
         except DatabaseUnavailable as exc:
             self.outage.noticed(exc)
             return
@@ -196,7 +202,7 @@ class Worker:
             delivery.id,
             delivery.kind.value,
             delivery.attempts,
-            "retry" if outcome is None else outcome.value,
+            "deferred: " + (error or "") if deferred else "retry" if outcome is None else outcome.value,
         )
 
     async def _settle(
@@ -207,13 +213,21 @@ class Worker:
         outcome: DeliveryStatus | None,
         error: str | None,
         retry_in: float,
+        *,
+        deferred: bool,
     ) -> None:
         """Save what the tracker said and the attempt's outcome, in one transaction."""
         async with self.context.database.unit(write=True) as unit:
             if save is not None:
                 await save(unit)
             await outbox_service.record(
-                unit, delivery.id, started_at=started_at, outcome=outcome, error=error, retry_in=retry_in
+                unit,
+                delivery.id,
+                started_at=started_at,
+                outcome=outcome,
+                error=error,
+                retry_in=retry_in,
+                deferred=deferred,
             )
             if outcome is DeliveryStatus.DEAD and delivery.kind is DeliveryKind.PUSH and delivery.action_item_id:
                 loaded = await rows.locked(unit, delivery.action_item_id)

@@ -21,7 +21,7 @@ from service.outbox.clients import TrackerClients
 from service.outbox.models import DeliveryKind
 from service.outbox.service import Claimed
 from service.settings import Settings
-from service.sync import rows
+from service.sync import creates, rows
 from service.sync import service as sync_service
 from service.trackers.base import PermanentTrackerError, RemoteIssue, TrackerAdapter
 from service.trackers.registry import tracker_for
@@ -44,8 +44,8 @@ async def push(context: Context, delivery: Claimed) -> Save:
     """Create the item's ticket or bring it up to date.
 
     A ticket may exist without its link being saved only if an earlier push attempt reached the
-    tracker and then crashed or failed: such a ticket is found again by its marker. On the first
-    attempt of the first push there can be none, so the search (a scan of recent issues) is skipped.
+    tracker and then crashed or failed: such a ticket is found again by its marker (`creates`). On
+    the first attempt of the first push there can be none, so the lookup is skipped.
     """
     async with context.database.unit(write=False) as unit:
         found = await _with_context(unit, delivery)
@@ -58,10 +58,11 @@ async def push(context: Context, delivery: Claimed) -> Save:
     status_changed_here = known_id is None or item.status is not item.external_status
     if known_id is not None:
         remote = await adapter.update_issue(known_id, draft)
-    elif delivery.attempts > 1 or found.pushed_before:
-        remote = await adapter.find_issue(draft.marker) or await adapter.create_issue(draft)
     else:
-        remote = await adapter.create_issue(draft)
+        look_first = delivery.attempts > 1 or found.pushed_before
+        remote = await creates.find_or_create(
+            context.database, context.settings, delivery, adapter, draft, look_first=look_first
+        )
     if status_changed_here and remote.status is not draft.status:
         remote = await adapter.set_status(remote.id, draft.status)
 

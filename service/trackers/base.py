@@ -3,7 +3,9 @@
 An adapter builds requests and parses answers for one tracker; it takes an `httpx.AsyncClient`
 so tests can point it at a fake server. Failures are classified at this edge:
 
-    TrackerError
+    TrackerError                `refused`: the tracker answered with a 4xx, so the request did
+    │                           nothing; `created_issue_id`: the ticket `create_issue` had made
+    │                           when a later step of it failed
     ├── RetryableTrackerError   timeouts, dropped connections, 408, 409, 429, 5xx; carries
     │                           `retry_after` seconds when the tracker said how long to wait
     └── PermanentTrackerError   any other 4xx, or an answer that cannot be understood:
@@ -15,7 +17,7 @@ turned into a `WebhookEvent` by `parse_webhook`; both are pure functions of the 
 
 import email.utils
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -26,14 +28,16 @@ from service.action_items.models import ItemStatus, Priority
 
 
 class TrackerError(Exception):
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, refused: bool = False) -> None:
         super().__init__(message)
         self.message = message
+        self.refused = refused
+        self.created_issue_id: str | None = None
 
 
 class RetryableTrackerError(TrackerError):
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, retry_after: float | None = None, refused: bool = False) -> None:
+        super().__init__(message, refused=refused)
         self.retry_after = retry_after
 
 
@@ -88,12 +92,21 @@ class WebhookEvent:
 
 
 class TrackerAdapter(Protocol):
+    # True when `find_issue` may miss a ticket created moments ago, because it reads a search index
+    # that lags behind the tracker's writes (Jira); the worker then guards its creates (`sync.creates`).
+    find_lags: bool
+
     def __init__(self, config: TrackerConfig, client: httpx.AsyncClient) -> None: ...
 
-    async def find_issue(self, marker: str) -> RemoteIssue | None:
-        """The ticket carrying `marker`, if one was created before (idempotent create)."""
+    async def find_issue(self, marker: str, *, created_ids: Sequence[str] = ()) -> RemoteIssue | None:
+        """The ticket carrying `marker`, if one was created before (idempotent create).
 
-    async def create_issue(self, draft: IssueDraft) -> RemoteIssue: ...
+        `created_ids` are tickets earlier creates made for this marker, as far as their answers told
+        (see `created_issue_id`): an adapter whose search lags sees them at once.
+        """
+
+    async def create_issue(self, draft: IssueDraft) -> RemoteIssue:
+        """Make the ticket; when a step after the one that made it fails, the error's `created_issue_id` says so."""
 
     async def update_issue(self, issue_id: str, draft: IssueDraft) -> RemoteIssue:
         """Bring title, body, labels, priority and due date in line with the draft."""
@@ -147,9 +160,12 @@ def raise_for_tracker_status(response: httpx.Response) -> None:
     rate_limited = status == 403 and (
         response.headers.get("x-ratelimit-remaining") == "0" or "retry-after" in response.headers
     )
+    refused = 400 <= status < 500
     if status in (408, 409, 429) or status >= 500 or rate_limited:
-        raise RetryableTrackerError(f"HTTP {status}: {excerpt}", retry_after=retry_after_seconds(response))
-    raise PermanentTrackerError(f"HTTP {status}: {excerpt}")
+        raise RetryableTrackerError(
+            f"HTTP {status}: {excerpt}", retry_after=retry_after_seconds(response), refused=refused
+        )
+    raise PermanentTrackerError(f"HTTP {status}: {excerpt}", refused=refused)
 
 
 async def send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:

@@ -27,7 +27,7 @@ GitHub adds later, maps to None.
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Final
 
@@ -128,6 +128,8 @@ class GitHubAdapter:
     """Issues in one repository, reached with a Bearer token (a fine-grained or classic personal
     access token, or a GitHub App installation token) that may write issues and labels."""
 
+    find_lags = False  # the recent issues list shows an issue the moment it is created
+
     def __init__(self, config: TrackerConfig, client: httpx.AsyncClient) -> None:
         try:
             self._settings = GitHubSettings.model_validate(dict(config.settings))
@@ -177,8 +179,9 @@ class GitHubAdapter:
         return remote_issue(issue, self._map)
 
     # -- the adapter ----------------------------------------------------------------------------
-    async def find_issue(self, marker: str) -> RemoteIssue | None:
-        """The issue whose body carries `marker_line(marker)`, found in two steps.
+    async def find_issue(self, marker: str, *, created_ids: Sequence[str] = ()) -> RemoteIssue | None:
+        """The issue whose body carries `marker_line(marker)`, found in two steps (`created_ids` are not
+        needed: the first is consistent).
 
         1. The 100 most recently created issues of the repository (`GET /repos/{owner}/{repo}/issues`,
            state=all, newest first). This list is consistent: an issue created a moment ago, whose

@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -35,6 +35,7 @@ from service.trackers.base import (
     RemoteIssue,
     RetryableTrackerError,
     TrackerConfig,
+    TrackerError,
     WebhookEvent,
     json_body,
     raise_for_tracker_status,
@@ -48,8 +49,10 @@ SIGNATURE_HEADER = "X-Hub-Signature"
 DELIVERY_HEADER = "X-Atlassian-Webhook-Identifier"
 SUMMARY_MAX_LENGTH = 255
 LABEL_MAX_LENGTH = 255
+RECONCILE_MAX_IDS = 50  # `reconcileIssues` of the enhanced search takes at most 50 ids
 
 _ISSUE_FIELDS = "status,resolution"
+Query = str | list[str]  # a query parameter's value; a list repeats the parameter
 _CATEGORY_OF = {
     ItemStatus.OPEN: "new",
     ItemStatus.IN_PROGRESS: "indeterminate",
@@ -83,17 +86,26 @@ class JiraAdapter:
     """Jira Cloud REST v3 for one project.
 
     Idempotent create: every ticket carries the draft's marker as a label (`marker_label`), and
-    `find_issue` looks it up with the JQL search `project = KEY AND labels = "<marker>"`. Jira
-    offers nothing stronger to an API-token client: issue entity properties are stored atomically
-    with the issue but are searchable only when a Connect or Forge app declares them indexed, and
-    text search (`text ~`) is tokenised and fuzzy. Caveats, all of the search index:
-    - JQL search is eventually consistent ("recent updates might not be immediately visible").
-      An issue created a moment before a crash may be missed if the retry comes within the index
-      delay (usually well under the outbox's first back-off). `reconcileIssues`, the read-after-write
-      option of the search, needs the issue ids, which are exactly what a crashed caller lost.
-    - Someone who removes the label in Jira, or moves the issue to another project, hides it.
+    `find_issue` looks it up with the enhanced JQL search `project = KEY AND labels = "<marker>"`.
+    That search is eventually consistent: Atlassian documents that a change may take "a few seconds
+    to minutes" to show, and only the issue ids passed in `reconcileIssues` (up to 50) are read
+    consistently. Nothing consistent finds an issue without its id: issue entity properties are
+    stored atomically with the issue but searchable only when a Connect or Forge app declares them
+    indexed, text search (`text ~`) is tokenised and fuzzy, and creates take no idempotency key.
+
+    So the adapter says its lookups lag (`find_lags`) and the worker guards every create
+    (`sync.creates`): it notes the create on the delivery before sending it; when a step after the
+    create fails, the error carries the new issue's id (`created_issue_id`) and a retry passes it in
+    `reconcileIssues`, which finds the issue at once; when the answer was lost with the id in it, a
+    retry that finds nothing waits until POSTMORTEMS_JIRA_SEARCH_LAG_SECONDS have passed since the
+    create was sent before it creates again. A second issue is made only if Jira's search takes
+    longer than that to show the first one.
+
+    Someone who removes the marker label in Jira, or moves the issue to another project, hides it.
     When several issues carry the marker, the oldest is returned.
     """
+
+    find_lags = True
 
     def __init__(self, config: TrackerConfig, client: httpx.AsyncClient) -> None:
         try:
@@ -107,12 +119,15 @@ class JiraAdapter:
         credentials = base64.b64encode(f"{self._settings.email}:{config.token}".encode()).decode()
         self._headers = {"Authorization": f"Basic {credentials}", "Accept": "application/json"}
 
-    async def find_issue(self, marker: str) -> RemoteIssue | None:
+    async def find_issue(self, marker: str, *, created_ids: Sequence[str] = ()) -> RemoteIssue | None:
         jql = (
             f"project = {jql_string(self._settings.project_key)} AND labels = {jql_string(marker_label(marker))}"
             " ORDER BY created ASC"
         )
-        params = {"jql": jql, "fields": _ISSUE_FIELDS, "maxResults": "1"}
+        params: dict[str, Query] = {"jql": jql, "fields": _ISSUE_FIELDS, "maxResults": "1"}
+        reconciled = [issue_id for issue_id in created_ids if issue_id.isdigit()][:RECONCILE_MAX_IDS]
+        if reconciled:
+            params["reconcileIssues"] = reconciled
         found = json_body(await self._send("GET", "/rest/api/3/search/jql", params=params))
         issues = found.get("issues") if isinstance(found, dict) else None
         if not isinstance(issues, list):
@@ -132,7 +147,11 @@ class JiraAdapter:
         issue_id = created.get("id") if isinstance(created, dict) else None
         if not isinstance(issue_id, str):
             raise PermanentTrackerError("Jira created the issue but answered without its id")
-        return await self.set_status(issue_id, draft.status)
+        try:
+            return await self.set_status(issue_id, draft.status)
+        except TrackerError as error:
+            error.created_issue_id = issue_id
+            raise
 
     async def update_issue(self, issue_id: str, draft: IssueDraft) -> RemoteIssue:
         """Set summary, description, labels and due date; labels Jira users added are replaced too."""
@@ -178,14 +197,14 @@ class JiraAdapter:
 
     # -- helpers --------------------------------------------------------------------------------
     def _request(
-        self, method: str, path: str, *, params: Mapping[str, str] | None = None, json: Any = None
+        self, method: str, path: str, *, params: Mapping[str, Query] | None = None, json: Any = None
     ) -> httpx.Request:
         return self._client.build_request(
             method, self._base_url + path, params=params, json=json, headers=self._headers
         )
 
     async def _send(
-        self, method: str, path: str, *, params: Mapping[str, str] | None = None, json: Any = None
+        self, method: str, path: str, *, params: Mapping[str, Query] | None = None, json: Any = None
     ) -> httpx.Response:
         return await send(self._client, self._request(method, path, params=params, json=json))
 

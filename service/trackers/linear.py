@@ -20,7 +20,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -198,6 +198,8 @@ class LinearAdapter:
     (trashed) still holds its id, so `find_issue` returns it and `fetch_issue` reports it gone.
     """
 
+    find_lags = False
+
     def __init__(self, config: TrackerConfig, client: httpx.AsyncClient) -> None:
         try:
             settings = LinearSettings.model_validate(dict(config.settings))
@@ -210,8 +212,9 @@ class LinearAdapter:
         self._label_ids: dict[str, str] = {}  # lower-cased name -> id, for labels usable in the team
 
     # -- TrackerAdapter ---------------------------------------------------------------------------
-    async def find_issue(self, marker: str) -> RemoteIssue | None:
-        """A direct lookup of the id derived from `marker` (see the class docstring)."""
+    async def find_issue(self, marker: str, *, created_ids: Sequence[str] = ()) -> RemoteIssue | None:
+        """A direct lookup of the id derived from `marker` (see the class docstring); consistent, so
+        `created_ids` are not needed."""
         try:
             data = await self._graphql(ISSUE_QUERY, {"id": issue_id_for_marker(marker, self._team_id)})
         except IssueNotFound:

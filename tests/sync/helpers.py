@@ -25,6 +25,7 @@ async def quick_worker(app: FastAPI, database_url: str, **overrides: Any) -> Asy
         "outbox_backoff_seconds": 0.01,
         "outbox_backoff_max_seconds": 0.02,
         "outbox_max_attempts": 4,
+        "jira_search_lag_seconds": 0.0,  # a failed Jira create is sent again without waiting for the search
     } | overrides
     async with worker_context(
         app.state.database, Settings(**values), app.state.secrets.box, app.state.metrics
