@@ -7,8 +7,14 @@ bodies must be JSON and validate against the operation's request schema (propert
 the field rules Jira applies: ADF descriptions, summaries of at most 255 characters on one line,
 labels without spaces, ISO due dates, only fields on the screen. `GET /rest/api/3/search/jql` is not
 in the extract; it follows Atlassian's published shape (`searchAndReconsileIssuesUsingJql`: query
-`jql`, `fields`, `maxResults`, ...; answer `{"issues": [...], "isLast": true}`) and understands the
-JQL subset `field = value [AND ...] [ORDER BY created|key ASC|DESC]` for `project` and `labels`.
+`jql`, `fields`, `maxResults`, `reconcileIssues`, ...; answer `{"issues": [...], "isLast": true}`)
+and understands the JQL subset `field = value [AND ...] [ORDER BY created|key ASC|DESC]` for
+`project` and `labels`.
+
+Like Jira Cloud's, the search is eventually consistent: a new issue shows in it only `search_lag`
+seconds after it was created (or once `reindex()` is called), while `GET /issue/{id}` sees it at
+once, and so does a search that names its id in `reconcileIssues` (at most 50 int64 ids; an issue
+named there is returned when it matches the JQL).
 
 The workflow: "To Do" (new), "In Progress" (indeterminate) and "Done" (done), with a global
 transition into each. `workflow="company"` puts a required Resolution on the Done screen;
@@ -20,6 +26,7 @@ import hashlib
 import hmac
 import json
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
@@ -125,8 +132,8 @@ class FakeJira(FakeTracker):
         self.deleted: dict[str, dict[str, Any]] = {}
         self.statuses: dict[str, tuple[str, str]] = {}  # name -> (id, category key)
         self.transitions: list[dict[str, Any]] = []  # {"id", "name", "to", "screen": bool}
-        self.indexing = True  # False: new issues stay out of search results until `reindex()`
-        self._unindexed: set[str] = set()
+        self.search_lag = 0.0  # seconds before a new issue shows in JQL search; math.inf: until `reindex()`
+        self._searchable_from: dict[str, float] = {}  # issue id -> time.monotonic() it shows in search
         self._ids = count(10001)
         self._numbers: dict[str, Iterator[int]] = {key: count(1) for key in projects}
         for name, category, transition_id in (("To Do", "new", "11"), ("In Progress", "indeterminate", "21")):
@@ -157,7 +164,8 @@ class FakeJira(FakeTracker):
         self.deleted[issue["id"]] = self.issues.pop(issue["id"])
 
     def reindex(self) -> None:
-        self._unindexed.clear()
+        """Jira's index catches up: every issue shows in search from now on."""
+        self._searchable_from.clear()
 
     def webhook(self, id_or_key: str, event: str = "jira:issue_updated") -> dict[str, Any]:
         """The admin webhook body Jira sends for this issue: the REST v2 shape, plain-text description."""
@@ -238,8 +246,8 @@ class FakeJira(FakeTracker):
                 "updated": now,
             },
         }
-        if not self.indexing:
-            self._unindexed.add(issue_id)
+        if self.search_lag > 0:
+            self._searchable_from[issue_id] = time.monotonic() + self.search_lag
         answer = {"id": issue_id, "key": key, "self": f"{self.base_url}/rest/api/3/issue/{issue_id}"}
         return self._answer("createIssue", "201", answer)
 
@@ -348,10 +356,15 @@ class FakeJira(FakeTracker):
         clauses, order = parsed
         if not clauses:
             return self._reject("Unbounded JQL queries are not allowed here. Please add a search restriction.")
+        reconciled = request.query_params.getlist("reconcileIssues")
+        if len(reconciled) > 50 or not all(re.fullmatch(r"-?\d{1,18}", issue_id) for issue_id in reconciled):
+            return self._reject("reconcileIssues takes at most 50 issue ids (int64)")
+        now = time.monotonic()
         matches = [
             issue
             for issue in self.issues.values()
-            if issue["id"] not in self._unindexed and all(_matches(issue, field, value) for field, value in clauses)
+            if (self._searchable_from.get(issue["id"], now) <= now or issue["id"] in reconciled)
+            and all(_matches(issue, field, value) for field, value in clauses)
         ]
         if order is not None:
             matches.sort(key=lambda issue: int(issue["id"]), reverse=order == "DESC")

@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 
 @dataclass
@@ -30,6 +30,7 @@ class Fault:
     delay: float = 0.0  # wait this long before answering (a client timeout shorter than this sees a timeout)
     drop: bool = False  # start the response, then drop the connection
     after: bool = False  # do the real work first, then fail (the tracker acted but the caller never heard)
+    hold: threading.Event | None = None  # do the real work at once, answer once this is set (the caller may be gone)
     path_contains: str = ""  # only for requests whose path contains this
     method: str = ""  # only for requests with this method
 
@@ -137,6 +138,17 @@ class FakeTracker:
         fault = self._take_fault(scope["method"], scope["path"])
         if fault is None:
             await app(scope, replay, send)
+            return
+        if fault.hold is not None:
+            answer: list[Message] = []
+
+            async def keep(message: Message) -> None:
+                answer.append(message)
+
+            await app(scope, replay, keep)
+            await asyncio.to_thread(fault.hold.wait, 60)
+            for message in answer:
+                await send(message)
             return
         if fault.after:
             await app(scope, replay, _discard)

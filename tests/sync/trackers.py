@@ -5,15 +5,18 @@ tracker (change, finish, delete an issue), how the tracker signs its webhooks, a
 reads once it is back from the fake. The fakes check every request against the trackers' contracts.
 """
 
+import json
 import re
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Generic, TypeVar
 
 import httpx
 
 from service.outbox.worker import Worker
+from tests.contracts.paths import JIRA
 from tests.factories import add_action_item, create_postmortem
 from tests.fakes import github as fake_github
 from tests.fakes import jira as fake_jira
@@ -111,6 +114,11 @@ class Tracker(ABC, Generic[FakeT]):
         assert isinstance(fault, Fault)
         self.fake.faults.append(fault)
 
+    def hold_create(self, release: threading.Event) -> None:
+        """The tracker makes the next issue at once, but answers only once `release` is set."""
+        assert isinstance(self.lost_create, Fault)
+        self.inject(replace(self.lost_create, after=False, drop=False, hold=release))
+
     @abstractmethod
     def settings(self) -> dict[str, Any]:
         """The integration's tracker settings for this fake."""
@@ -161,6 +169,10 @@ class Tracker(ABC, Generic[FakeT]):
     @abstractmethod
     def unrelated_webhooks(self, issue_id: str) -> list[Payload]:
         """An event about an issue no item is linked to, and one of a kind that says nothing of an issue's state."""
+
+    def stranger_webhook(self) -> Payload:
+        """An event about an issue the fake does not hold (trackers whose fake can tell of one)."""
+        raise NotImplementedError(f"{self.kind}'s fake tells only of its own issues")
 
     @abstractmethod
     def delete_on_tracker(self, issue_id: str, route: str) -> Payload | None:
@@ -245,6 +257,10 @@ class JiraTracker(Tracker[FakeJira]):
         unknown = self.fake.webhook(issue_id)
         unknown["issue"] = unknown["issue"] | {"id": "99999", "key": "OPS-999"}
         return [unknown, self.fake.webhook(issue_id) | {"webhookEvent": "comment_created"}]
+
+    def stranger_webhook(self) -> Payload:
+        payload: Payload = json.loads((JIRA / "webhook-examples" / "webhook-issue-updated-reopened.json").read_text())
+        return payload
 
     def move_to_unmapped_state(self, issue_id: str) -> None:
         self.fake.add_status("Blocked", "undefined", transition_id="41")
@@ -445,6 +461,9 @@ class GitHubTracker(Tracker[FakeGitHub]):
         stranger = self.fake.seed_issue("Made on GitHub", state="closed", state_reason="completed")
         pinned = self.fake.issue_payload(int(issue_id), "pinned")  # an action that says nothing of the state
         return [self.fake.issue_payload(stranger["number"], "closed"), pinned]
+
+    def stranger_webhook(self) -> Payload:
+        return self.fake.issue_payload(4242, "reopened")
 
     def delete_on_tracker(self, issue_id: str, route: str) -> Payload | None:
         payload = self.fake.issue_payload(int(issue_id), "deleted") if route == "webhook" else None

@@ -1,5 +1,6 @@
 import base64
 import json
+import math
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -257,12 +258,28 @@ async def test_find_issue_sees_a_new_ticket_only_once_jira_has_indexed_it(
     jira: FakeJira, client: httpx.AsyncClient
 ) -> None:
     jira_adapter = adapter(jira, client)
-    jira.indexing = False
+    jira.search_lag = math.inf
     created = await jira_adapter.create_issue(draft())
 
     assert await jira_adapter.find_issue(MARKER) is None
     jira.reindex()
     assert await jira_adapter.find_issue(MARKER) == created
+
+
+async def test_find_issue_reads_the_issues_named_as_created_at_once(
+    jira: FakeJira, client: httpx.AsyncClient, sent: list[httpx.Request]
+) -> None:
+    jira_adapter = adapter(jira, client)
+    jira.search_lag = math.inf
+    created = await jira_adapter.create_issue(draft())
+    other = await jira_adapter.create_issue(draft(marker="postmortems-item-other"))
+
+    assert await jira_adapter.find_issue(MARKER) is None
+    assert await jira_adapter.find_issue(MARKER, created_ids=[other.id, "OPS-1"]) is None
+    assert await jira_adapter.find_issue(MARKER, created_ids=[created.id]) == created
+
+    searches = [request.url.params for request in sent if request.url.path == "/rest/api/3/search/jql"]
+    assert [params.get_list("reconcileIssues") for params in searches] == [[], [other.id], [created.id]]
 
 
 async def test_update_issue_replaces_content_and_keeps_the_marker(jira: FakeJira, client: httpx.AsyncClient) -> None:
@@ -478,24 +495,25 @@ async def test_fetch_issue_of_a_deleted_issue_is_none(jira: FakeJira, client: ht
 
 # -- errors ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("fault", "error", "retry_after"),
+    ("fault", "error", "retry_after", "refused"),
     [
-        (Fault(status=500), RetryableTrackerError, None),
-        (Fault(status=503, headers={"Retry-After": "30"}), RetryableTrackerError, 30.0),
-        (Fault(status=429, headers={"Retry-After": "7"}), RetryableTrackerError, 7.0),
-        (Fault(status=409), RetryableTrackerError, None),
-        (Fault(drop=True), RetryableTrackerError, None),
-        (Fault(delay=1.0), RetryableTrackerError, None),
-        (Fault(status=400), PermanentTrackerError, None),
-        (Fault(status=401), PermanentTrackerError, None),
-        (Fault(status=403), PermanentTrackerError, None),
-        (Fault(status=404), PermanentTrackerError, None),
+        (Fault(status=500), RetryableTrackerError, None, False),
+        (Fault(status=503, headers={"Retry-After": "30"}), RetryableTrackerError, 30.0, False),
+        (Fault(status=429, headers={"Retry-After": "7"}), RetryableTrackerError, 7.0, True),
+        (Fault(status=409), RetryableTrackerError, None, True),
+        (Fault(drop=True), RetryableTrackerError, None, False),
+        (Fault(delay=1.0), RetryableTrackerError, None, False),
+        (Fault(status=400), PermanentTrackerError, None, True),
+        (Fault(status=401), PermanentTrackerError, None, True),
+        (Fault(status=403), PermanentTrackerError, None, True),
+        (Fault(status=404), PermanentTrackerError, None, True),
     ],
     ids=["500", "503", "429", "409", "dropped", "timeout", "400", "401", "403", "404"],
 )
 async def test_failures_are_classified(
-    jira: FakeJira, fault: Fault, error: type[TrackerError], retry_after: float | None
+    jira: FakeJira, fault: Fault, error: type[TrackerError], retry_after: float | None, refused: bool
 ) -> None:
+    """`refused`: Jira answered with a 4xx, so the create made nothing; after a 5xx or no answer it may have."""
     jira.faults.append(fault)
 
     async with httpx.AsyncClient(timeout=0.2) as client:
@@ -503,8 +521,20 @@ async def test_failures_are_classified(
             await adapter(jira, client).create_issue(draft())
 
     assert getattr(raised.value, "retry_after", None) == retry_after
+    assert (raised.value.refused, raised.value.created_issue_id) == (refused, None)
     if not fault.delay:  # a slow answer still creates the issue, after the caller gave up
         assert jira.issues == {}
+
+
+async def test_a_create_whose_status_step_fails_names_the_issue_it_made(
+    jira: FakeJira, client: httpx.AsyncClient
+) -> None:
+    jira.faults.append(Fault(status=503, method="GET", path_contains="/rest/api/3/issue/"))
+
+    with pytest.raises(RetryableTrackerError) as raised:
+        await adapter(jira, client).create_issue(draft())
+
+    assert raised.value.created_issue_id == next(iter(jira.issues))
 
 
 async def test_fetch_issue_failures_other_than_gone_still_raise(jira: FakeJira, client: httpx.AsyncClient) -> None:
@@ -544,6 +574,8 @@ VALID_FIELDS = {"project": {"key": "OPS"}, "issuetype": {"name": "Task"}, "summa
         ("POST", "/rest/api/3/issue", {"fields": [VALID_FIELDS]}, 400),
         ("POST", "/rest/api/3/issue?notify=true", {"fields": VALID_FIELDS}, 400),
         ("POST", "/rest/api/2/issue", {"fields": VALID_FIELDS}, 404),
+        ("GET", "/rest/api/3/search/jql?jql=project%20%3D%20OPS&reconcileIssues=OPS-1", None, 400),
+        ("GET", "/rest/api/3/search/jql?jql=project%20%3D%20OPS" + "&reconcileIssues=1" * 51, None, 400),
     ],
 )
 async def test_the_fake_refuses_requests_that_break_the_contract(
