@@ -23,7 +23,7 @@ from service.db import make_engine
 from service.documents.models import MARKDOWN_MEDIA_TYPE
 from service.documents.router import IMPORT_PATH
 from service.health import router as health_router
-from service.integrations.secrets import SecretBox
+from service.integrations.keys import LazySecretBox
 from service.observability import tracing
 from service.observability.metrics import Metrics
 from service.observability.requests import RequestObservabilityMiddleware
@@ -55,13 +55,15 @@ def create_app(settings: Settings, *, run_worker: bool = False) -> FastAPI:
     """The app; with `run_worker` its lifespan also runs the outbox worker (see `outbox.runner`)."""
     database = Database(make_engine(settings.database_url, pool_size=settings.db_pool_size))
     metrics = Metrics()
+    secrets = LazySecretBox(settings)
     tracer_provider: TracerProvider | None = None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
+            box = secrets.box
             if run_worker:
-                await stack.enter_async_context(background_worker(database, settings, metrics))
+                await stack.enter_async_context(background_worker(database, settings, metrics, box))
             yield
         await database.dispose()
         if tracer_provider is not None:
@@ -82,7 +84,7 @@ def create_app(settings: Settings, *, run_worker: bool = False) -> FastAPI:
     app.state.metrics = metrics
     app.state.engine = database.engine
     app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
-    app.state.secret_box = SecretBox(settings.secret_key)
+    app.state.secrets = secrets
     install_problem_handlers(app)
     install_openapi(app, document_api_key, document_conditional_get)
     templates: dict[int, str] = {}  # id of each route: routes compare by value and do not hash

@@ -1,10 +1,10 @@
 """Configuration, read from `POSTMORTEMS_*` environment variables."""
 
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from service.action_items.models import Priority
 from service.action_items.slo import DEFAULT_SLO_DAYS, MAX_SLO_DAYS
@@ -41,9 +41,15 @@ class Settings(BaseSettings):
         default=20.0,
         description="On SIGTERM, how long `serve` lets requests in progress and `worker` its deliveries finish.",
     )
-    secret_key: SecretStr | None = Field(
-        default=None,
-        description="Encrypts tracker credentials and webhook secrets at rest; without it they are stored as sent.",
+    secret_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Keys that encrypt tracker credentials and webhook secrets at rest, comma-separated, newest "
+        "first: the first encrypts, any decrypts. None: a key file beside a SQLite database; on PostgreSQL, "
+        "secrets are refused.",
+    )
+    secret_key: SecretStr | None = Field(default=None, description="One key: the same as a one-key `secret_keys`.")
+    allow_plaintext_secrets: bool = Field(
+        default=False, description="Without a key, store secrets as sent instead of encrypted (development only)."
     )
     run_worker: bool | None = Field(
         default=None, description="Run the outbox worker inside `serve`; default: yes on SQLite, no on PostgreSQL."
@@ -65,6 +71,11 @@ class Settings(BaseSettings):
         default=3600.0, description="Poll a linked ticket whose state was not confirmed for this long."
     )
     tracker_timeout_seconds: Annotated[float, Field(gt=0)] = 15.0
+    jira_search_lag_seconds: Annotated[float, Field(ge=0)] = Field(
+        default=300.0,
+        description="How long after a create was sent Jira's search may still miss the new issue: a retry that "
+        "finds none waits this long since the create before it creates again; 0 trusts the search at once.",
+    )
     review_blocking_rules: list[Rule] = Field(
         default_factory=lambda: [Rule.BLAME_LANGUAGE, Rule.HUMAN_ERROR_ROOT_CAUSE],
         description='Review rules whose `error` findings block `complete`, e.g. ["blame-language"]; [] blocks none.',
@@ -100,6 +111,12 @@ class Settings(BaseSettings):
         "missing priorities keep their default (P0 7, P1 14, P2 90).",
     )
 
+    cors_allow_origins: list[str] = Field(
+        default_factory=list,
+        description='Browser origins allowed to call the API (CORS), e.g. ["https://portal.example.com"]; '
+        "none by default.",
+    )
+
     stats_sla_target: Annotated[float, Field(ge=0, le=1)] = Field(
         default=0.9, description="`GET /v1/stats`: share of postmortems to complete within 5 business days."
     )
@@ -115,6 +132,28 @@ class Settings(BaseSettings):
     stats_mttr_target_minutes: Annotated[float, Field(gt=0)] | None = Field(
         default=None, description="`GET /v1/stats`: the mean time to restore to stay below; unset: no target."
     )
+
+    @field_validator("secret_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        """The environment gives the keys as one comma-separated string (keys hold no commas)."""
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _keys_one_way(self) -> Self:
+        if self.secret_key is not None and self.secret_keys:
+            raise ValueError(
+                "set POSTMORTEMS_SECRET_KEYS or POSTMORTEMS_SECRET_KEY, not both "
+                "(POSTMORTEMS_SECRET_KEY is a POSTMORTEMS_SECRET_KEYS of one key)"
+            )
+        return self
+
+    def encryption_keys(self) -> list[str]:
+        """The configured keys, newest first."""
+        keys = self.secret_keys if self.secret_key is None else [self.secret_key]
+        return [key.get_secret_value() for key in keys]
 
     @field_validator("required_approvals")
     @classmethod

@@ -9,6 +9,7 @@ from service.core.http import responses, set_created, set_etag
 from service.core.pagination import Page, PageParams
 from service.dependencies import SessionDep
 from service.integrations import service as integrations_service
+from service.integrations.keys import LazySecretBox
 from service.integrations.models import Integration, IntegrationCreate, IntegrationRead, IntegrationUpdate
 from service.integrations.secrets import SecretBox
 
@@ -18,8 +19,8 @@ IntegrationId = Annotated[uuid.UUID, Path(description="The integration's id.")]
 
 
 def get_secret_box(request: Request) -> SecretBox:
-    box: SecretBox = request.app.state.secret_box
-    return box
+    secrets: LazySecretBox = request.app.state.secrets
+    return secrets.box
 
 
 SecretBoxDep = Annotated[SecretBox, Depends(get_secret_box)]

@@ -2,7 +2,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,8 +31,8 @@ async def create(session: AsyncSession, box: SecretBox, integration_in: Integrat
         name=integration_in.name,
         base_url=base_url.rstrip("/"),
         settings=_valid_settings(module.settings_model, integration_in.settings),
-        credentials=box.seal(integration_in.credentials.token.get_secret_value()),
-        webhook_secret=_seal_optional(box, integration_in.webhook_secret),
+        credentials=box.seal(integration_in.credentials.token.get_secret_value(), field="credentials.token"),
+        webhook_secret=_seal_webhook_secret(box, integration_in.webhook_secret),
         push_policy=integration_in.push_policy,
         status_map=dict(integration_in.status_map),
         is_default=integration_in.default,
@@ -90,9 +90,9 @@ async def update(
     if "settings" in values:
         integration.settings = _valid_settings(tracker_for(integration.kind).settings_model, values["settings"])
     if changes.credentials is not None:
-        integration.credentials = box.seal(changes.credentials.token.get_secret_value())
+        integration.credentials = box.seal(changes.credentials.token.get_secret_value(), field="credentials.token")
     if "webhook_secret" in values:
-        integration.webhook_secret = _seal_optional(box, changes.webhook_secret)
+        integration.webhook_secret = _seal_webhook_secret(box, changes.webhook_secret)
     for name in ("push_policy", "status_map"):
         if name in values:
             setattr(integration, name, values[name])
@@ -158,8 +158,8 @@ def _valid_settings(model: type[BaseModel], settings: dict[str, Any]) -> dict[st
         raise Unprocessable(f"{len(errors)} setting(s) are invalid", errors) from exc
 
 
-def _seal_optional(box: SecretBox, value: Any) -> str | None:
-    return None if value is None else box.seal(value.get_secret_value())
+def _seal_webhook_secret(box: SecretBox, value: SecretStr | None) -> str | None:
+    return None if value is None else box.seal(value.get_secret_value(), field="webhook_secret")
 
 
 async def _ensure_name_free(session: AsyncSession, name: str) -> None:

@@ -1,85 +1,30 @@
 """Tracker integrations: CRUD per kind, per-kind settings, write-only secrets sealed at rest, one default."""
 
-import hashlib
-import hmac
-import json
 import logging
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from fastapi import FastAPI
 
-from service.app import create_app
 from service.auth.models import Scope
-from service.integrations.models import Integration
-from service.settings import Settings
 from tests.factories import add_action_item, create_postmortem
+from tests.integrations.helpers import (
+    JIRA_SITE,
+    KINDS,
+    SETTINGS,
+    TOKEN,
+    WEBHOOK_SECRET,
+    app_client,
+    body_for,
+    connect,
+    get_integration,
+    post_signed_webhook,
+    stored_row,
+    url,
+)
 from tests.problems import UNKNOWN_ID, assert_invalid, assert_problem, problem_errors
-
-TOKEN = "tok-3f9a1c7e5b2d4a6c8e0f"
-WEBHOOK_SECRET = "whsec-7d2b9e4f1a6c3e8b"
-SETTINGS: dict[str, dict[str, str]] = {
-    "github": {"owner": "acme", "repo": "incident-followups"},
-    "linear": {"team_id": "9cfb482a-81e3-4154-b5b9-2c805e70a02d"},
-    "jira": {"project_key": "OPS", "email": "automation@example.com"},
-}
-JIRA_SITE = "https://acme.atlassian.net"
-KINDS = list(SETTINGS)
-
-
-def body_for(kind: str, /, **overrides: Any) -> dict[str, Any]:
-    body = {
-        "kind": kind,
-        "name": f"{kind}-followups",
-        "settings": SETTINGS[kind],
-        "credentials": {"token": TOKEN},
-        "webhook_secret": WEBHOOK_SECRET,
-    }
-    if kind == "jira":
-        body["base_url"] = JIRA_SITE
-    return body | overrides
-
-
-async def connect(client: httpx.AsyncClient, kind: str = "github", /, **overrides: Any) -> dict[str, Any]:
-    response = await client.post("/v1/integrations", json=body_for(kind, **overrides))
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
-def url(integration: dict[str, Any]) -> str:
-    return f"/v1/integrations/{integration['id']}"
-
-
-async def get_integration(client: httpx.AsyncClient, integration_id: str) -> dict[str, Any]:
-    response = await client.get(f"/v1/integrations/{integration_id}")
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
-async def stored_row(app: FastAPI, integration_id: str) -> dict[str, Any]:
-    """The integration's row as the database holds it."""
-    table = Integration.__table__
-    async with app.state.engine.connect() as connection:
-        statement = sa.select(table).where(table.c.id == uuid.UUID(integration_id))
-        return dict((await connection.execute(statement)).mappings().one())
-
-
-async def post_signed_webhook(client: httpx.AsyncClient, path: str, secret: str) -> httpx.Response:
-    """A GitHub ping, signed as GitHub signs it."""
-    body = json.dumps({"zen": "Keep it logically awesome.", "hook_id": 1}).encode()
-    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    headers = {
-        "Content-Type": "application/json",
-        "X-GitHub-Event": "ping",
-        "X-GitHub-Delivery": str(uuid.uuid4()),
-        "X-Hub-Signature-256": signature,
-    }
-    return await client.post(path, content=body, headers=headers)
-
 
 # -- CRUD ---------------------------------------------------------------------------------------------------------
 
@@ -314,12 +259,16 @@ async def test_a_rejected_secret_is_not_echoed(admin_client: httpx.AsyncClient) 
     assert "x" * 501 not in response.text
 
 
-async def test_without_a_secret_key_secrets_are_stored_as_sent(app: FastAPI, admin_client: httpx.AsyncClient) -> None:
+async def test_secrets_are_encrypted_at_rest_by_default(app: FastAPI, admin_client: httpx.AsyncClient) -> None:
+    """With no key configured: the key file beside the SQLite database (on PostgreSQL the tests set a key)."""
     integration = await connect(admin_client, "github")
 
     row = await stored_row(app, integration["id"])
 
-    assert (row["credentials"], row["webhook_secret"]) == (f"plain:{TOKEN}", f"plain:{WEBHOOK_SECRET}")
+    assert row["credentials"].startswith("fernet:")
+    assert row["webhook_secret"].startswith("fernet:")
+    assert TOKEN not in row["credentials"]
+    assert WEBHOOK_SECRET not in row["webhook_secret"]
 
 
 @pytest.fixture
@@ -327,12 +276,8 @@ async def sealed_client(
     database_url: str, api_keys: dict[Scope, str]
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """The service with `POSTMORTEMS_SECRET_KEY` set, on the same database, as the admin."""
-    sealed = create_app(Settings(database_url=database_url, secret_key="correct-horse-battery-staple"))
-    transport = httpx.ASGITransport(app=sealed)
-    headers = {"Authorization": f"Bearer {api_keys[Scope.ADMIN]}"}
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers) as client:
-        yield sealed, client
-    await sealed.state.engine.dispose()
+    async with app_client(database_url, api_keys[Scope.ADMIN], secret_key="correct-horse-battery-staple") as sealed:
+        yield sealed
 
 
 async def test_with_a_secret_key_secrets_are_encrypted_at_rest(
@@ -366,7 +311,8 @@ async def test_rotating_credentials_replaces_them_and_keeps_the_rest(
     assert response.status_code == 200, response.text
     assert response.json()["version"] > integration["version"]
     row = await stored_row(app, integration["id"])
-    assert (row["credentials"], row["webhook_secret"]) == (f"plain:{ROTATED_TOKEN}", f"plain:{WEBHOOK_SECRET}")
+    box = app.state.secrets.box
+    assert (box.open(row["credentials"]), box.open(row["webhook_secret"])) == (ROTATED_TOKEN, WEBHOOK_SECRET)
 
 
 async def test_an_update_without_secrets_keeps_them(app: FastAPI, admin_client: httpx.AsyncClient) -> None:
