@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
+from starlette.middleware.cors import CORSMiddleware
 
 from service import __version__
 from service.api import API_PREFIX, API_ROUTERS
@@ -16,6 +17,7 @@ from service.auth.middleware import AuthenticationMiddleware, document_api_key
 from service.core.body_guard import BodyGuardMiddleware
 from service.core.conditional import ConditionalGetMiddleware, document_conditional_get
 from service.core.database import Database
+from service.core.methods import AllowedMethodsMiddleware, Resources
 from service.core.openapi import install_openapi, operation_id
 from service.core.problems import install_problem_handlers
 from service.core.unit_of_work import UnitOfWorkMiddleware
@@ -40,15 +42,20 @@ Incident postmortems, their UTC timelines and action items, and the review workf
 draft -> in_review -> complete.
 
 Every `/v1` operation needs `Authorization: Bearer <API key>`. Errors are RFC 9457
-`application/problem+json` documents whose `errors` list names each field at fault.
+`application/problem+json` documents whose `errors` list names each field at fault. Text fields
+may not contain NUL characters.
 Every GET answer carries an `ETag` naming what it shows; send it back as `If-None-Match` to get
 304 with no body while nothing changed, and a single resource's as `If-Match` to change it safely.
 Answers to a key are `Cache-Control: private, no-cache`.
-POSTs accept an `Idempotency-Key` header to make retries safe.
+POSTs accept an `Idempotency-Key` header to make retries safe. `OPTIONS` on any resource answers
+204 with `Allow`; `HEAD` works wherever `GET` does; a method a resource lacks answers 405 with `Allow`.
 
 Action items become tickets in Jira Cloud, Linear or GitHub Issues (`/v1/integrations`);
 their status comes back through the trackers' signed webhooks (`/v1/webhooks/...`).
 """
+
+CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Request-ID"]
+CORS_RESPONSE_HEADERS = ["ETag", "Location", "Retry-After", "X-Request-ID"]
 
 
 def create_app(settings: Settings, *, run_worker: bool = False) -> FastAPI:
@@ -88,11 +95,19 @@ def create_app(settings: Settings, *, run_worker: bool = False) -> FastAPI:
     install_problem_handlers(app)
     install_openapi(app, document_api_key, document_conditional_get)
     templates: dict[int, str] = {}  # id of each route: routes compare by value and do not hash
-    for router, prefix in [(health_router, ""), (metrics_router, ""), *((r, API_PREFIX) for r in API_ROUTERS)]:
+    methods: dict[str, set[str]] = {}  # path template -> the methods of its routes
+    routers = [
+        (health_router, ""),
+        (metrics_router, ""),
+        *((r, API_PREFIX) for r in API_ROUTERS),
+        (webhooks_router, ""),
+    ]
+    for router, prefix in routers:
         app.include_router(router, prefix=prefix)
-        templates |= {id(route): prefix + route.path for route in router.routes if isinstance(route, APIRoute)}
-    app.include_router(webhooks_router)
-    templates |= {id(route): route.path for route in webhooks_router.routes if isinstance(route, APIRoute)}
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                templates[id(route)] = prefix + route.path
+                methods.setdefault(prefix + route.path, set()).update(route.methods or ())
     app.add_middleware(ConditionalGetMiddleware)
     app.add_middleware(AuthenticationMiddleware, cache=app.state.principal_cache)
     app.add_middleware(UnitOfWorkMiddleware, database=database)
@@ -101,6 +116,16 @@ def create_app(settings: Settings, *, run_worker: bool = False) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         text_bodies={IMPORT_PATH: MARKDOWN_MEDIA_TYPE},
     )
+    app.add_middleware(AllowedMethodsMiddleware, resources=Resources(methods))
+    if settings.cors_allow_origins:  # before the methods: a preflight is answered for the browser, not as OPTIONS
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allow_origins,
+            allow_methods=sorted(set().union(*methods.values())),
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_RESPONSE_HEADERS,
+            max_age=600,
+        )
     tracer_provider = tracing.install(app)
     app.add_middleware(
         RequestObservabilityMiddleware, metrics=metrics, templates=templates, access_log=settings.access_log
