@@ -11,9 +11,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
+    StrictInt,
     ValidationInfo,
     field_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 
 def reject_nul(value: Any) -> Any:
@@ -26,6 +30,18 @@ def reject_nul(value: Any) -> Any:
     return value
 
 
+def _without_null(schema: dict[str, Any], non_nullable: frozenset[str]) -> None:
+    """The document says what the validator enforces: a `non_nullable` field's schema does not admit null."""
+    for name in non_nullable:
+        field = schema.get("properties", {}).get(name, {})
+        options = [option for option in field.get("anyOf", ()) if option != {"type": "null"}]
+        if len(options) == 1:
+            del field["anyOf"]
+            field.update(options[0])
+        elif options:
+            field["anyOf"] = options
+
+
 class InputModel(BaseModel):
     """A request body: unknown fields are rejected, strings may not contain NUL.
 
@@ -35,6 +51,12 @@ class InputModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     non_nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(core_schema)
+        _without_null(handler.resolve_ref_schema(json_schema), cls.non_nullable)
+        return json_schema
 
     @field_validator("*", mode="after")
     @classmethod
@@ -83,6 +105,14 @@ UTCTimestamp = Annotated[
 ]
 
 CalendarDate = Annotated[date, _text_like(_ISO_DATE, "2025-02-01")]
+
+
+def _integral_float_as_int(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WholeNumber = Annotated[StrictInt, BeforeValidator(_integral_float_as_int)]
+"""JSON Schema's integer: 45 and 45.0, but not 45.5, "45" or true."""
 
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(max_length=20_000)]

@@ -4,7 +4,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import ConfigDict, Field, SecretStr, computed_field, field_validator
+from pydantic import ConfigDict, Field, SecretStr, StrictBool, computed_field, field_validator
 from sqlmodel import Field as SQLField
 
 from service.action_items.models import ItemStatus
@@ -79,7 +79,7 @@ class IntegrationCreate(InputModel):
     webhook_secret: SecretStr | None = Field(default=None, min_length=1, max_length=500, description="Write-only.")
     push_policy: PushPolicy = PushPolicy.ON_CREATE
     status_map: StatusMap = Field(default_factory=dict)
-    default: bool = Field(default=False, description="Items with no integration of their own go here.")
+    default: StrictBool = Field(default=False, description="Items with no integration of their own go here.")
 
 
 class IntegrationUpdate(InputModel):
@@ -102,7 +102,7 @@ class IntegrationUpdate(InputModel):
     webhook_secret: SecretStr | None = Field(default=None, min_length=1, max_length=500)
     push_policy: PushPolicy | None = None
     status_map: StatusMap | None = None
-    default: bool | None = None
+    default: StrictBool | None = None
 
 
 class IntegrationRead(OutputModel):

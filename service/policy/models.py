@@ -1,8 +1,8 @@
 import uuid
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from service.core.schemas import InputModel, Label
+from service.core.schemas import InputModel, Label, WholeNumber
 from service.policy.enums import NearMissPotential, ReasonCode
 from service.postmortems.enums import Severity, Template
 
@@ -39,7 +39,7 @@ class IncidentFacts(InputModel):
     )
 
     severity: Severity = Field(description="The incident's severity, as a postmortem records it.")
-    duration_minutes: StrictInt = Field(ge=0, description="Minutes from start to resolution.", examples=[45])
+    duration_minutes: WholeNumber = Field(ge=0, description="Minutes from start to resolution.", examples=[45])
     customer_facing: StrictBool = Field(description="Customers noticed: errors, slowness or missing features.")
     data_loss: StrictBool = Field(description="Data was lost or corrupted.")
     security_involved: StrictBool = Field(description="A security control failed or was bypassed.")

@@ -4,7 +4,7 @@ from functools import cached_property
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, StrictInt, computed_field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, computed_field
 from sqlmodel import Field as SQLField
 from sqlmodel import col
 
@@ -18,6 +18,7 @@ from service.core.schemas import (
     OutputModel,
     ShortText,
     UTCTimestamp,
+    WholeNumber,
 )
 from service.core.types import JSONValue, UTCDateTime, enum_type
 from service.postmortems import deadlines
@@ -32,7 +33,7 @@ TIMESTAMP_FIELDS = ("started_at", "detected_at", "mitigated_at", "resolved_at")
 
 
 class Impact(InputModel):
-    users_affected: StrictInt | None = Field(default=None, ge=0, le=10**12, examples=[12000])
+    users_affected: WholeNumber | None = Field(default=None, ge=0, le=10**12, examples=[12000])
     revenue_impact: str | None = Field(default=None, max_length=500, examples=["~$4k in failed orders"])
     sla_impact: str | None = Field(default=None, max_length=500, examples=["99.9% monthly SLA breached"])
     description: str | None = Field(default=None, max_length=20_000)
