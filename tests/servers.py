@@ -1,8 +1,11 @@
-"""`postmortems serve` as a user runs it: a subprocess with its environment, its log in a file."""
+"""`postmortems serve` as a user runs it (a subprocess with its environment, its log in a file), and an
+app served in-process for clients that need a real socket."""
 
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,6 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
+from starlette.types import ASGIApp
 
 from bench.processes import free_port
 
@@ -59,3 +64,24 @@ def serving(database_url: str, directory: Path, *args: str, **environment: str) 
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+
+@contextmanager
+def serving_in_thread(app: ASGIApp, port: int | None = None) -> Iterator[str]:
+    """An app served by uvicorn on a thread and event loop of its own, for clients that need a socket; its URL."""
+    port = port or free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(STARTUP_POLLS):
+            if server.started or not thread.is_alive():
+                break
+            time.sleep(0.1)
+        if not server.started:
+            pytest.fail("the app did not start serving")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=STOP_TIMEOUT_SECONDS)

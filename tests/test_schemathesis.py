@@ -15,23 +15,15 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import hypothesis
 import pytest
-import requests
 import schemathesis
 import sqlalchemy as sa
-from fastapi import FastAPI
-from schemathesis.checks import not_a_server_error
-from schemathesis.python import asgi
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlmodel import col
 
+from bench.processes import free_port
 from service.app import create_app
 from service.auth import service as auth_service
 from service.auth.models import ApiKey, Scope
@@ -40,20 +32,15 @@ from service.db import make_engine
 from service.migrate import upgrade
 from service.outbox.models import Delivery, DeliveryStatus
 from service.settings import Settings
-from tests.backends import scratch_database
+from tests.backends import scratch_database, secret_settings
 from tests.database import committed_session
 from tests.factories import SUBMITTABLE_STANDARD, T0
+from tests.servers import serving_in_thread
 
 schema = schemathesis.openapi.from_dict(json.loads(export_openapi(create_app(Settings(database_url="sqlite://")))))
-
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    negative_data_rejection,
-]
+PORT = free_port()
+schema.config.update(base_url=f"http://127.0.0.1:{PORT}")  # also where checks send requests of their own
+schema.config.generation.update(allow_x00=False)  # text holds no NUL (PostgreSQL cannot store it), as the API says
 
 # The workflow steps after which an operation on the seeded postmortem can succeed.
 STEPS_BEFORE = {
@@ -89,8 +76,8 @@ class AdminKey:
 class Target:
     """The application under test, its admin key, and the resources generated requests point at."""
 
-    def __init__(self, app: FastAPI, database_url: str) -> None:
-        self.app = app
+    def __init__(self, base_url: str, database_url: str) -> None:
+        self.base_url = base_url
         self.database_url = database_url
         self.headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
         self._operation: str | None = None
@@ -112,9 +99,7 @@ class Target:
         self._operation = None
 
     def _seed(self, operation_path: str) -> dict[str, str]:
-        # Through the same in-process client as schemathesis, so the app's connection pool serves one event loop.
-        with asgi.get_client(self.app) as client:
-            client.headers.update(self.headers)
+        with httpx.Client(base_url=self.base_url, headers=self.headers, trust_env=False) as client:
             name = f"seed-{uuid.uuid4().hex[:12]}"  # integration names are unique; a seed may outlive its operation
             integration = _created(client.post("/v1/integrations", json=INTEGRATION | {"name": name}))
             postmortem = _created(
@@ -149,7 +134,38 @@ class Target:
         }
 
 
-def _created(response: requests.Response) -> dict[str, Any]:
+STATEFUL_HEADERS = {"if-match", "idempotency-key"}
+"""A stale `If-Match` is refused with 412, and a key already used for another request with 422."""
+REFERENCES = ("integration_id", "related_postmortem_ids")
+"""Body fields naming other resources: a generated id names none that exists (422)."""
+RULES_NO_SCHEMA_STATES = {
+    "GET /v1/stats": "`from` before `to`, and not in the future",
+    "PATCH /v1/postmortems/{postmortem_id}": "incident times in order, the stored ones included",
+    "GET /v1/postmortems/{postmortem_id}/export": "the public report is Markdown only",
+    "POST /v1/postmortems/import": "a Markdown document's structure",
+    "POST /v1/integrations": "the settings each tracker kind needs",
+    "PATCH /v1/integrations/{integration_id}": "the settings each tracker kind needs",
+}
+
+
+def _refused_by_state(case: schemathesis.Case) -> bool:
+    """Whether a request valid by the schema may still be refused, so `positive_data_acceptance` does not apply.
+
+    Cursors are opaque (a generated one was never returned by the API), and a search `q` of only
+    punctuation and common words has nothing to search for.
+    """
+    query = case.query or {}
+    body = case.body if isinstance(case.body, dict) else {}
+    return (
+        "cursor" in query
+        or "q" in query
+        or any(name.lower() in STATEFUL_HEADERS for name in case.headers or {})
+        or any(body.get(field) for field in REFERENCES)
+        or case.operation.label in RULES_NO_SCHEMA_STATES
+    )
+
+
+def _created(response: httpx.Response) -> dict[str, Any]:
     assert response.status_code == 201, response.text
     return dict(response.json())
 
@@ -190,17 +206,17 @@ async def _give_up(database_url: str, delivery_id: str) -> None:
 def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     with scratch_database(tmp_path_factory.mktemp("schemathesis")) as url:
         upgrade(url)
-        app = create_app(Settings(database_url=url))
+        app = create_app(Settings(database_url=url, **secret_settings(url)))
         asyncio.run(_store_admin_key(url))
-        yield Target(app, url)
-        asgi.shutdown_lifespans()  # closes the app's connections before its database is dropped
+        with serving_in_thread(app, PORT) as base_url:
+            yield Target(base_url, url)
 
 
 @schema.parametrize()
 @hypothesis.settings(max_examples=25, deadline=None, derandomize=True, database=None)
 def test_api(case: schemathesis.Case, target: Target) -> None:
     target.point_at_seeds(case)
-    response = case.call(app=target.app)
-    case.validate_response(response, checks=CHECKS)
+    response = case.call()
+    case.validate_response(response, excluded_checks=[positive_data_acceptance] if _refused_by_state(case) else [])
     if response.status_code == 204:
         target.forget_seeds()
