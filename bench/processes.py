@@ -1,6 +1,7 @@
 """The benchmark's other processes: started, waited for, measured (peak RSS) and stopped."""
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -30,6 +31,27 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def free_port_block(count: int) -> int:
+    """The first of `count` consecutive free ports, for `bench.run --port`, which uses the ports after it too.
+
+    Chosen below Linux's ephemeral range (32768 and up), where the kernel never hands a port to a client
+    socket or a `free_port()`, so the ports after the first are not taken by chance before the servers bind.
+    """
+    for base in random.sample(range(20000, 32768 - count, count), k=200):
+        if all(_bindable(port) for port in range(base, base + count)):
+            return base
+    raise RuntimeError(f"no {count} consecutive free ports between 20000 and 32767")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def python_module(module: str, *args: str) -> list[str]:

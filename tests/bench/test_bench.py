@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bench.operations import OPERATIONS
+from bench.processes import free_port_block
 from tests.backends import postgres_server_url
-from tests.test_cli import free_port
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 TIMEOUT_SECONDS = 300
@@ -26,7 +26,7 @@ def test_bench_run_measures_every_operation_without_a_failure(tmp_path: Path) ->
     output = tmp_path / "results.json"
     command = [sys.executable, "-m", "bench.run", "--postmortems", "30", "--seconds", "1", "--connections", "2"]
     command += ["--outbox-items", str(OUTBOX_ITEMS), "--worker-processes", "1"]
-    command += ["--port", str(free_port()), "--output", str(output)]
+    command += ["--port", str(free_port_block(3)), "--output", str(output)]
     if (server_url := postgres_server_url()) is not None:
         command += ["--database-url", server_url]
 
