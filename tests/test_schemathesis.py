@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlmodel import col
 
-from bench.processes import free_port
+from bench.processes import free_port_block
 from service.app import create_app
 from service.auth import service as auth_service
 from service.auth.models import ApiKey, Scope
@@ -38,7 +38,7 @@ from tests.factories import SUBMITTABLE_STANDARD, T0
 from tests.servers import serving_in_thread
 
 schema = schemathesis.openapi.from_dict(json.loads(export_openapi(create_app(Settings(database_url="sqlite://")))))
-PORT = free_port()
+PORT = free_port_block(1)  # below the ephemeral range: no client socket takes it before the server binds
 schema.config.update(base_url=f"http://127.0.0.1:{PORT}")  # also where checks send requests of their own
 schema.config.generation.update(allow_x00=False)  # text holds no NUL (PostgreSQL cannot store it), as the API says
 
