@@ -7,9 +7,14 @@ heuristic parser of English postmortem prose (`review.parse`) and a lexicon of f
     text ── split_sentences() ──> sentences ── tokenize() ──> tokens
     tokens ── patterns ──> failures: predicates ("missed", "forgot", "pushed a bad config", "should have
                            known", "careless", "did not check", "never answered"), circumstances of any act
-                           ("without testing", "despite the warnings", "every pod at once", "by mistake") and
-                           agent forms ("was ignored by ops", "Dave's mistake", "thanks to Edgar, ... was down")
-    failure ── Sentence.subject_before() / clause_actor() / the agent form ──> its actor
+                           ("without testing", "despite the warnings", "every pod at once", "by mistake",
+                           "again", "to save time", "even though", "during the freeze"), agent forms ("was
+                           ignored by ops", "Dave's mistake", "thanks to Edgar, ... was down", "traces back to
+                           Sven's decision"), causes framed as a person's act ("the outage happened because
+                           Pieter deleted ...", "Root cause: Priyanka ran ...") and sarcastic praise ("Great
+                           job, Desmond, deploying straight to prod")
+    failure ── Sentence.subject_before() / clause_actor() / the agent form ──> its actor; for a predicate told
+               in the passive, its "by" agent; for "Finn's plan was never tested", the owner of the work
     actor ── Sentence.classify() ──> person | probable person | "they" | "we" | nobody | system | unknown
         person: a given name or a capitalised word shaped like one, an author or owner of this postmortem, an
                 @handle, a role ("the junior engineer", "QA", "the on-call", "the night shift"), a department
@@ -20,19 +25,30 @@ A sentence blames when a person is the actor of a failure. Failures only people 
 careless", "without testing") also blame a *probable* person (a capitalised word that ends like a common
 noun, such as "Anders") and "they". "We" never blames: it is how blameless write-ups speak of the team.
 Passives only people can be the agent of ("the warning was overlooked") and "human error" blame someone
-unnamed. Failure verbs under negation ("never missed a page") do not count, nor does a failure the sentence
-goes on to explain by the system ("restarted the wrong cluster because both clusters have the same name").
+unnamed. Failure verbs under negation ("never missed a page") do not count, nor do marks of a habit or a
+shortcut on an act that finds or fixes ("rolled back again"), nor a failure the sentence explains by the
+system ("restarted the wrong cluster because both clusters have the same name", "the dashboards were
+misleading, so ...") or shows was sanctioned ("on schedule", "as agreed", "with the IC's approval").
 """
 
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from service.review.lexicon import NEGATIONS, REMEDIAL_VERBS, SUBORDINATORS
+from service.review.lexicon import (
+    ATTACHING_PREPOSITIONS,
+    NEGATIONS,
+    REMEDIAL_GERUNDS,
+    REMEDIAL_VERBS,
+    SUBORDINATORS,
+    WORK_PRODUCTS,
+)
 from service.review.parse import PERSONS, Kind, Phrase, Sentence, split_sentences
 from service.review.patterns import (
     AGENTLESS,
+    ATTRIBUTED_TO,
     BAD_OR_INCIDENT,
+    CAUSE_FRAME,
     CIRCUMSTANCES,
     CONSEQUENCE,
     DENIAL_AFTER,
@@ -42,11 +58,14 @@ from service.review.patterns import (
     HARM,
     HUMAN_ERROR,
     JUDGED,
+    NEGATED_PASSIVE,
     NOBODY_IN,
     PASSIVE,
     PASSIVE_FAILURE,
     POSSESSIVE,
+    PRAISE,
     PREDICATES,
+    SARCASTIC_FAILURE,
     SIGNAL_NOUNS,
     THANKS_TO,
     WHY_NOT,
@@ -54,6 +73,14 @@ from service.review.patterns import (
     Category,
     Predicate,
 )
+
+_BEFORE_VERB = frozenset({"had", "has", "have", "then", "also", "just", "simply"})
+"""Words between a framed cause's person and their act: "because Tariq had just restarted ..."."""
+_STATES = frozenset({"was", "were", "is", "are", "had", "has", "have", "did", "knew", "thought"})
+"""Verbs after a framed cause's person that state rather than act: "because Tariq was on leave"."""
+_PASSIVE_AUXILIARIES = frozenset({"was", "were", "is", "are", "been", "being", "got"})
+_OWNED_FAILURE = re.compile(r"never |broke|took down|brought down|corrupted|overloaded|caused|triggered|introduced")
+"""Failures of a work product that are its author's: it was never tested, or it broke something."""
 
 UNNAMED = "someone"
 """The actor a finding names when the sentence names none ("the warning was overlooked", "human error")."""
@@ -104,6 +131,8 @@ def _blame_in_sentence(text: str, people: frozenset[str]) -> BlameMatch | None:
         *_consequences(sentence),
         *_agentless_matches(sentence),
         *_human_errors(sentence),
+        *_framed_causes(sentence),
+        *_sarcasm(sentence),
     ]
     found = [(index, match) for index, match in found if not sentence.excused(index)]
     if not found:
@@ -128,11 +157,84 @@ def _predicate_matches(sentence: Sentence) -> list[Found]:
                 index = sentence.index_at(match.start())
                 if predicate.negatable and {sentence.low(index - 1), sentence.low(index - 2)} & NEGATIONS:
                     continue
+                if predicate.remedial_exempt and _remedial(sentence, index):
+                    continue
                 subject = actor(index)
+                if subject is not None and not _blames(sentence, subject, predicate):
+                    end = sentence.index_at(match.end() - 1)
+                    subject = _passive_agent(sentence, index, end) or _owner_of_work(sentence, subject, match.group(0))
                 if subject is not None and _blames(sentence, subject, predicate):
                     phrase = sentence.matched(match)
-                    found.append((index, BlameMatch(sentence.text, subject.text, phrase, predicate.category)))
+                    actor_text = re.sub(r"(?:'s|')$", "", subject.text)
+                    found.append((index, BlameMatch(sentence.text, actor_text, phrase, predicate.category)))
     return found
+
+
+def _passive_agent(sentence: Sentence, index: int, end: int) -> Phrase | None:
+    """For "the credentials were pasted into a public channel by an engineer", the engineer: the agent of a
+    failure told in the passive."""
+    if sentence.low(sentence.skip_back(index - 1) + 1) not in _PASSIVE_AUXILIARIES:
+        return None
+    by = next((k for k in range(end + 1, min(end + 5, len(sentence.tokens))) if sentence.low(k) == "by"), None)
+    return sentence.person_starting_at(by + 1) if by is not None else None
+
+
+def _owner_of_work(sentence: Sentence, subject: Phrase, failure: str) -> Phrase | None:
+    """For "Finn's rollback plan", Finn: what a person made that was never tested, or that broke something, is a
+    failure of theirs. Not that it "did not finish": things fail to do things on their own."""
+    if sentence.low(subject.end - 1) not in WORK_PRODUCTS or not _OWNED_FAILURE.match(failure):
+        return None
+    return sentence.owner_starting_at(subject.start)
+
+
+def _framed_causes(sentence: Sentence) -> list[Found]:
+    """A person's act given as the cause: "the outage happened because Pieter deleted the record", "Root cause:
+    Priyanka ran the cleanup job". Acts that find or fix ("because Ana noticed ...") are no cause."""
+    found = []
+    for match in CAUSE_FRAME.finditer(sentence.joined):
+        subject = sentence.phrase_starting_at(sentence.index_at(match.end() + 1))
+        if subject is None or subject.kind is not Kind.PERSON:
+            continue
+        verb = subject.end
+        if sentence.low(verb) in ATTACHING_PREPOSITIONS:  # "an engineer on the growth team made ..."
+            attached = sentence.phrase_starting_at(verb + 1)
+            verb = attached.end if attached is not None else verb
+        while sentence.low(verb) in _BEFORE_VERB or (verb < len(sentence.tokens) and sentence.is_adverb(verb)):
+            verb += 1
+        if not sentence.is_verb(verb) or sentence.low(verb) in REMEDIAL_VERBS | _STATES:
+            continue
+        phrase = sentence.phrase(subject.start, verb + 1)
+        found.append((verb, BlameMatch(sentence.text, subject.text, phrase, Category.CAUSE)))
+    return found
+
+
+def _sarcasm(sentence: Sentence) -> list[Found]:
+    """Praise for a person that opens a sentence about a failure: "Great job, Desmond, deploying straight to prod",
+    "Thanks, Quinn, for deploying a config that pointed production at the test database". Praise for finding or
+    fixing ("Great job, Nadia, catching the bad config") is praise."""
+    match = PRAISE.search(sentence.joined)
+    if match is None:
+        return []
+    start = sentence.index_at(match.end() + 1)
+    start += sentence.low(start) == ","
+    person = sentence.person_starting_at(start)
+    if person is None or any(sentence.low(k) in REMEDIAL_GERUNDS for k in range(person.end, person.end + 4)):
+        return []
+    rest = " " + " ".join(token.low for token in sentence.tokens[person.end :]) + " "
+    patterns = [predicate.pattern for predicate in (*PREDICATES, *CIRCUMSTANCES)] + [SARCASTIC_FAILURE]
+    failure = next((found for pattern in patterns if (found := pattern.search(rest)) is not None), None)
+    if failure is None:
+        return []
+    opening = sentence.index_at(match.start() + 1)
+    praise = sentence.phrase(opening, person.end)
+    blamed = BlameMatch(sentence.text, person.text, f"{praise} ... {failure.group(0)}", Category.JUDGEMENT)
+    return [(opening, blamed)]
+
+
+def _remedial(sentence: Sentence, index: int) -> bool:
+    """Whether the act qualified at tokens[index] finds or fixes a failure: "rolled back again" is no habit."""
+    verb = sentence.verb_before(index)
+    return verb is not None and sentence.low(verb) in REMEDIAL_VERBS
 
 
 def _person_after(sentence: Sentence, match: re.Match[str], category: Category, *, owner: bool = False) -> Found | None:
@@ -153,8 +255,14 @@ def _agent_matches(sentence: Sentence) -> list[Found]:
         category = PASSIVE_FAILURE.get(match.group("participle"))
         if category is not None or _patient_is_bad(sentence, sentence.index_at(match.start())):
             candidates.append(_person_after(sentence, match, category or Category.CHANGE, owner=True))
+    candidates += [
+        _person_after(sentence, match, Category.OMISSION) for match in NEGATED_PASSIVE.finditer(sentence.joined)
+    ]
     for pattern, category in PERSON_AFTER:
         candidates += [_person_after(sentence, match, category) for match in pattern.finditer(sentence.joined)]
+    candidates += [
+        _person_after(sentence, match, Category.CAUSE, owner=True) for match in ATTRIBUTED_TO.finditer(sentence.joined)
+    ]
     for match in THANKS_TO.finditer(sentence.joined):
         if HARM.search(sentence.joined, match.end()):  # "Thanks to Edgar, checkout was down for an hour"
             candidates.append(_person_after(sentence, match, Category.CAUSE))

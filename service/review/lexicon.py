@@ -52,7 +52,16 @@ REMEDIAL_VERBS = words(
     noticed found spotted identified discovered detected flagged reported fixed corrected replaced reverted removed
     traced investigated confirmed paged escalated restored recovered rolled rebuilt mitigated acknowledged joined
     opened raised alerted warned notified announced asked followed tested verified checked drained paused halted
-    stopped postponed
+    stopped postponed held delayed
+    """
+)
+
+# The same acts as praised: "Great job, Nadia, catching the bad config" is no sarcasm.
+REMEDIAL_GERUNDS = words(
+    """
+    catching spotting noticing finding fixing restoring rolling reverting flagging paging escalating identifying
+    detecting reporting mitigating recovering rebuilding investigating tracing raising warning alerting stopping
+    pausing halting draining helping debugging diagnosing
     """
 )
 
@@ -62,6 +71,16 @@ PRESSURES = words("deadline deadlines pressure hurry rush time timeline weekend 
 
 # Verbs that open an instruction ("Ask who pushed it"), capitalised at the start of a sentence like a name.
 IMPERATIVES = words("ask make ensure keep remember avoid consider stop start try let do assume imagine note see")
+
+# What a person makes and owns: "Finn's rollback plan was never tested" blames Finn, "Finn's phone did not ring"
+# does not.
+WORK_PRODUCTS = words(
+    """
+    change changes commit commits code config configs configuration script scripts plan plans migration migrations
+    hotfix hotfixes fix fixes query queries refactor refactoring pr prs patch patches rollout rollouts deploy
+    deployment release runbook runbooks test tests edit edits update updates design
+    """
+)
 
 # Adjectives after a person's noun that lead on to what they were given: "the SRE responsible for capacity".
 POSTNOMINALS = words("responsible accountable assigned tasked")
@@ -186,7 +205,7 @@ DETERMINERS = words(
 AUXILIARIES = words(
     """
     was were is are be been being had has have 've did does do would could might may must will shall then also
-    kept keeps
+    kept keeps both each
     just simply still again even really actually basically somehow already apparently clearly obviously
     probably unfortunately mistakenly accidentally inadvertently reportedly
     """

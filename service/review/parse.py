@@ -194,9 +194,19 @@ class Sentence:
             return True
         if low in GIVEN_NAMES or low in self.people or (index > 0 and self.tokens[index].text[:1].isupper()):
             return False  # Ahmed, Fred
+        if self.timeline_present(index):
+            return True
         return (
             low.endswith("ed") and len(low) > 3 and low not in ED_NON_VERBS and self.low(index - 1) not in DETERMINERS
         )
+
+    def timeline_present(self, index: int) -> bool:
+        """Whether tokens[index] is the present-tense verb of a timeline note, a time and a name before it:
+        "09:58 Fenna runs DROP TABLE"."""
+        low = self.low(index)
+        if index < 2 or len(low) < 4 or not low.endswith("s") or low.endswith("ss"):
+            return False
+        return _looks_like_name(self.tokens[index - 1]) and self.starts_sentence(index - 1)
 
     def is_adverb(self, index: int) -> bool:
         token = self.tokens[index]
@@ -299,6 +309,8 @@ class Sentence:
         content = [token for token in self.tokens[start:end] if token.low not in DETERMINERS]
         if not content:
             return Kind.UNKNOWN
+        if len(content) > 1 and content[-1].low in POSTNOMINALS and self.low(end - 1) in POSTNOMINALS:
+            return self.classify(start, end - 1)  # "the engineer responsible"
         head = content[-1]
         low = re.sub(r"(?:'s|')$", "", head.low)
         if low.startswith("@"):
@@ -431,13 +443,14 @@ class Sentence:
     def shared_subject(self, boundary: int, depth: int) -> Phrase | None:
         """For "X did this and then forgot", the subject of the verb before the coordinator.
 
-        A subject that is no person and opens an embedded clause ("Mateo knew the job was failing and did
+        A subordinator right before the coordinator is an adverb ("knew a week before and did nothing"). A
+        subject that is no person and opens an embedded clause ("Mateo knew the job was failing and did
         nothing", "Fatima turned it off because it was noisy and never ...") gives way to the person before it.
         """
         if depth >= 3:
             return None
         k = boundary - 1
-        while k >= 0 and self.passable(k) and self.low(k) not in SUBORDINATORS:
+        while k >= 0 and self.passable(k) and (self.low(k) not in SUBORDINATORS or k == boundary - 1):
             if self.is_verb(k):
                 subject = self.subject_before(k, depth + 1)
                 if subject is not None and subject.kind not in PERSONS and self.embedded(subject.start):
@@ -507,14 +520,41 @@ class Sentence:
         verb = next((k for k in range(comma + 1, min(comma + 10, len(self.tokens))) if self.is_verb(k)), None)
         return self.actor_of(verb) if verb is not None else None
 
-    def excused(self, index: int) -> bool:
-        """Whether the rest of the sentence explains the failure at tokens[index] by the system.
+    def explained_before(self, index: int) -> bool:
+        """Whether a reason that is no person comes first: "Because the dashboards lagged, the responders ...", "The
+        dashboards were misleading, so the responders restarted the wrong tier"."""
+        first = next((k for k, token in enumerate(self.tokens) if token.is_word), None)
+        if first is None or first >= index:
+            return False
+        if self.low(first) in {"because", "since"}:
+            reason = self.phrase_starting_at(first + 1)
+        elif any(self.low(k) == "so" and self.low(k - 1) == "," for k in range(first, index)):
+            reason = self.phrase_starting_at(first)
+        else:
+            return False
+        return reason is not None and reason.kind is Kind.SYSTEM
 
-        "... because both clusters have the same name" (a reason that is no person), "..., but the routing
-        rule was wrong", "..., which the hotfix process does not require", "..., as the runbook says".
+    def excused(self, index: int) -> bool:
+        """Whether the sentence explains the failure at tokens[index] by the system, or shows the act was
+        sanctioned.
+
+        Explained: "... because both clusters have the same name" (a reason that is no person), "..., but the
+        routing rule was wrong", "..., which the hotfix process does not require", "..., as the runbook says", and
+        a system reason given first (`explained_before`), a fault in what the act used ("deployed release 8.1,
+        which contained the regression"). ", as usual" explains nothing: it makes the act a habit.
+        Sanctioned: "... on schedule", "... as agreed", "... by default", "... with the IC's approval", "... after
+        the dashboard showed zero requests" (what was checked first), "ran the documented upgrade" (unless the
+        sentence denies it: "did not follow the documented process").
         """
+        rest = " ".join(token.low for token in self.tokens[index + 1 :])
+        if _SANCTIONED.search(rest) or self.explained_before(index):
+            return True
+        if _PLANNED.search(rest) and not any(token.low in NEGATIONS for token in self.tokens):
+            return True
         for k in range(index + 1, len(self.tokens)):
             low = self.low(k)
+            if low == "as" and self.low(k + 1) in _HABITUAL:
+                continue
             if low == "because":
                 reason = self.phrase_starting_at(k + (2 if self.low(k + 1) == "of" else 1))
                 return reason is None or (reason.kind not in PERSONS and self.low(reason.end - 1) not in PRESSURES)
@@ -530,6 +570,15 @@ class Sentence:
 
 
 PERSONS = (Kind.PERSON, Kind.PROBABLE_PERSON)
+_PLANNED = re.compile(r"(?:^| )(?:the|a|an) (?:documented|approved|planned|scheduled|agreed|standard) [\w-]+")
+_HABITUAL = frozenset({"usual", "always", "ever"})
+_SANCTIONED = re.compile(
+    r"(?:^| )(?:, which (?:contained|had|included|carried|hid)|on schedule|"
+    r"as (?:planned|scheduled|agreed|designed|documented|instructed|requested|asked)|"
+    r"by (?:default|design)|with (?:[\w'-]+ ){0,3}?(?:approval|sign-off|permission|consent)|"
+    r"after (?:(?!and |but )[\w'-]+ ){1,5}?(?:showed|confirmed|passed|approved|agreed|asked|verified|signed off))"
+    r"(?= |$)"
+)
 _INCIDENT = re.compile(rf"^(?:{INCIDENT_NOUNS}|damage|harm)$")  # "..., but the damage was done" excuses nothing
 
 

@@ -6,13 +6,17 @@ They differ in where the person they blame stands:
     PREDICATES     a failure whose actor is the subject just before it: "missed", "forgot", "pushed a bad config",
                    "should have known", "was careless", "accidentally", "never answered"
     CIRCUMSTANCES  what makes any act a failure, wherever its verb is: "without testing", "despite the warnings",
-                   "instead of investigating", "with failing checks", "every pod at once", "by mistake";
+                   "instead of investigating", "with failing checks", "every pod at once", "by mistake", and
+                   what marks it a habit, a shortcut or done against what was known: "again", "as usual",
+                   "to save time", "even though", "during the freeze", scare quotes ("to "fix" it");
                    the actor is that of the clause (a passive's agent: "pushed by Karim without review")
     agent forms    the person comes after the failure: PASSIVE ("was ignored by ops"), ERROR_BY ("a fat-finger
                    by Sergio"), FAULT_WITH ("the fault lies with QA"), POSSESSIVE ("Dave's mistake") and
                    NOBODY_IN ("nobody on the platform team read it"), JUDGED ("a careless engineer"),
                    WHY_NOT ("why didn't Dave check"), THANKS_TO ("thanks to Edgar, checkout was down"),
-                   CONSEQUENCE ("wiped the database, and the demo failed") and HUMAN_ERROR ("operator error")
+                   CONSEQUENCE ("wiped the database, and the demo failed"), HUMAN_ERROR ("operator error"),
+                   NEGATED_PASSIVE ("never verified by the storage team"), ATTRIBUTED_TO ("traces back to
+                   Sven's decision"), CAUSE_FRAME ("happened because Pieter deleted"), PRAISE (sarcasm)
     AGENTLESS      passives only a person can be the agent of: "the warning was overlooked", "the runbook was
                    not followed"
 """
@@ -42,10 +46,13 @@ class Predicate:
     category: Category
     human_only: bool = False  # only people can do this: blames a probable person or "they" too
     negatable: bool = False  # "never missed" is not a failure
+    remedial_exempt: bool = False  # said of an act that finds or fixes ("rolled back again"), it is no failure
 
 
-def _predicate(regex: str, category: Category, *, human_only: bool = False, negatable: bool = False) -> Predicate:
-    return Predicate(re.compile(rf"(?<= )(?:{regex})(?= )"), category, human_only, negatable)
+def _predicate(
+    regex: str, category: Category, *, human_only: bool = False, negatable: bool = False, remedial_exempt: bool = False
+) -> Predicate:
+    return Predicate(re.compile(rf"(?<= )(?:{regex})(?= )"), category, human_only, negatable, remedial_exempt)
 
 
 def _alternatives(words: frozenset[str]) -> str:
@@ -111,6 +118,10 @@ _OMITTED = {
     "coordinate": "coordinated",
     "report": "reported",
     "wait": "waited",
+    "start": "started",
+    "open": "opened",
+    "join": "joined",
+    "finish": "finished",
     "answer": "answered",
     "reply": "replied",
     "tell": "told",
@@ -186,14 +197,17 @@ PREDICATES = (
     ),
     _predicate(
         r"(?:messed|screwed|fouled|goofed|mucked) (?:it |things |this |everything )?up|dropped the ball|"
-        r"fat-fingered|fat fingered|panicked|did not bother|(?:rushed|hurried) (?:through|the|it|a)|rubber-stamped|"
-        r"lost (?:track|sight|focus)|went back to sleep|fell asleep|slept through",
+        r"fat-fingered|fat fingered|panicked|did not bother|(?:could|would) not be bothered|"
+        r"(?:rushed|hurried) (?:through|the|it|a)|rubber-stamped|"
+        r"lost (?:track|sight|focus)|went back to sleep|fell asleep|slept through|fell back asleep|"
+        r"went (?:back )?(?:to lunch|to bed|to sleep|for lunch)|gave up|sat on (?:the|it|this|that|his|her|their|a|an)|"
+        r"took it upon (?:himself|herself|themselves)",
         Category.JUDGEMENT,
         human_only=True,
     ),
     _predicate(
         r"(?:refused|declined|would not) (?:to )?(?:roll back|revert|escalate|page|listen|wait|stop|follow|"
-        r"acknowledge|ask|involve|admit|accept|answer)|(?:was|were) (?:supposed|meant) to|"
+        r"acknowledge|ask|involve|admit|accept|answer|look|consider|check|listen)|(?:was|were) (?:supposed|meant) to|"
         r"(?:turned off|switched off|silenced|muted) (?:his|her|their) (?:phone|pager|notifications|laptop)|"
         r"(?:chose|decided|opted|elected) (?:not to|to (?:ignore|skip|bypass|disable|override|silence|mute|"
         r"overrule|dismiss|forgo))",
@@ -201,14 +215,16 @@ PREDICATES = (
         human_only=True,
     ),
     _predicate(
-        r"pressured|bullied|insisted on|overruled|forced (?:the|us|them|everyone|a)",
+        r"pressured|bullied|insisted (?:on|that|it|the)|overruled|forced (?:the|us|them|everyone|a)|"
+        r"waved (?:[\w-]+ ){0,3}?through",
         Category.JUDGEMENT,
         human_only=True,
     ),
     _predicate(
         r"(?:decided|assumed|thought|figured|concluded|believed|treated|dismissed|wrote off|labell?ed|marked|closed) "
         r"(?:[\w-]+ ){0,4}?(?:as|was|were) (?:just |only |merely |simply |a |an )?(?:noise|false positives?|"
-        r"false alarms?|blip|glitch|transient|flaky|harmless|user error|benign|resolved|fixed|unrelated)",
+        r"false alarms?|blip|glitch|transient|flaky|harmless|user error|benign|resolved|fixed|unrelated|optional|"
+        r"a formality|suggestions?)",
         Category.JUDGEMENT,
         human_only=True,
     ),
@@ -226,14 +242,22 @@ PREDICATES = (
     ),
     # omissions
     _predicate(r"forgot|forgotten|neglected|failed to remember", Category.OMISSION, human_only=True, negatable=True),
+    _predicate(  # assumed what turned out false, not "assumed command"
+        r"(?:assumed|presumed)(?= (?:that |it |this |someone |somebody |everyone |they |he |she |"
+        r"(?:the|a|an|our|their|his|her) (?:[\w-]+ ){1,3}?(?:was|were|would|had|could|is|are|did) ))",
+        Category.JUDGEMENT,
+        human_only=True,
+        negatable=True,
+    ),
     _predicate(
         r"let (?:the |a |an |our |their |his |her )?(?:[a-z-]+ ){0,2}?(?:expire|lapse|fill up|run out|slip|go stale|"
-        r"through|get through|go out|ship)",
+        r"through|get through|go out|ship|die|drain|run down|rot|slide|drop)",
         Category.OMISSION,
     ),
     _predicate(
         rf"did not {ADVERBS}(?!{_STATES} )[a-z][a-z-]*|(?:was|were) not able to {ADVERBS}(?:{_OMITTED_BASE})|"
-        rf"(?:had|has|have) not {ADVERBS}(?:{_OMITTED_ANY})|"
+        rf"(?:had|has|have) (?:still |yet )?not (?:yet )?{ADVERBS}(?:{_OMITTED_ANY})|"
+        rf"(?:may|might|must) not have {ADVERBS}(?:{_OMITTED_ANY})|"
         rf"never {ADVERBS}(?!{_NOT_OMITTED} )(?:[a-z-]+ed|{_IRREGULAR_PAST})|"
         rf"failed to {ADVERBS}{WORD}|did nothing|did not do anything|took no action|"
         r"(?:only|barely|hardly|never properly|not properly) (?:tested|checked|reviewed|verified|validated|read|"
@@ -250,12 +274,12 @@ PREDICATES = (
         Category.OMISSION,
         human_only=True,
     ),
-    _predicate(r"(?:skipped|bypassed|circumvented|overrode|overridden) (?!lunch )[\w-]+", Category.OMISSION),
     _predicate(
-        r"ignoring|skipping|bypassing|overriding|forgetting|neglecting|disregarding|overlooking|dismissing",
+        r"left (?:it|them|this|that) (?:off|on|disabled|enabled|running|open|unlocked)",
         Category.OMISSION,
         human_only=True,
     ),
+    _predicate(r"(?:skipped|bypassed|circumvented|overrode|overridden) (?!lunch )[\w-]+", Category.OMISSION),
     # signals
     _predicate(
         r"missed|ignored|overlooked|disregarded|dismissed|misread|misinterpreted|misjudged|underestimated|"
@@ -275,7 +299,12 @@ PREDICATES = (
         rf"(?:was|were) {ADVERBS}(?:too|very|really|extremely|quite|far too|way too) (?:slow|late)|"
         r"took (?:far |way |much )?(?:too long|ages|forever)|(?:was|were) (?:too )?slow to [a-z]+|"
         r"(?:responded|reacted|acknowledged|escalated|joined|acted|answered) (?:too|very|far too|way too) "
-        r"(?:slowly|late)|(?:was|were) late (?:to|in|for)",
+        r"(?:slowly|late)|(?:was|were) late (?:to|in|for)|"
+        r"took (?:nearly |almost |over |more than |about |around |a full |an entire )?(?:[0-9]+|an?|one|two|three|"
+        r"four|five|six|ten|fifteen|twenty|thirty|forty|forty-five|fifty|ninety|several) (?:more )?"
+        r"(?:minutes?|mins|hours?|days?) (?:to |before (?:he |she |they )?(?:finally )?)"
+        r"(?:respond|acknowledge|ack|answer|react|reply|escalate|join|notice|show up|act|look|start|responded|"
+        r"acknowledged|answered|reacted|replied|escalated|joined|noticed|showed up|acted|looked|started)",
         Category.SPEED,
     ),
     # hindsight
@@ -290,7 +319,10 @@ PREDICATES = (
         # not a passive or a receiving verb: "Bob should have been paged", "should have received the alert"
         rf"should (?:not |never )?have {ADVERBS}(?!been [a-z]+ed |been (?:told|given|sent|shown|woken) |"
         rf"received |got |gotten |had ){WORD}|"
-        r"could (?:easily )?have (?:prevented|avoided|caught|stopped|spotted|noticed)|ought to have [a-z]+",
+        r"could (?:easily )?have (?:prevented|avoided|caught|stopped|spotted|noticed)|ought to have [a-z]+|"
+        # hindsight about timing, or about an act not taken: "could have rolled back earlier", "... but did not"
+        rf"could (?:easily )?have {ADVERBS}[a-z]+ (?:[\w-]+ ){{0,4}}?(?:earlier|sooner|faster|first)|"
+        r"could (?:easily )?have (?:[\w-]+ ){1,6}?but (?:did not|never)",
         Category.HINDSIGHT,
     ),
     # changes only people make
@@ -335,7 +367,8 @@ PREDICATES = (
     _predicate(
         rf"{_ACTIONS} (?:{_OWNER} )(?:[\w-]+ ){{0,3}}?(?:that|which) (?:(?:[a-z]+ )?(?:broke|crashed|hammered|"
         r"overloaded|took down|brought down|corrupted|deleted|wiped|leaked|caused|flooded|exhausted|saturated|locked|"
-        rf"filled|consumed|ate|used up|hogged|starved)|(?:nobody|no one|no-one) (?:had |has )?(?:{_OMITTED_PAST}))",
+        r"filled|consumed|ate|used up|hogged|starved|disabled|removed|exposed|bypassed)|made (?:[\w-]+ ){0,3}?worse|"
+        rf"(?:nobody|no one|no-one) (?:had |has )?(?:{_OMITTED_PAST}))",
         Category.CHANGE,
         human_only=True,
     ),
@@ -347,7 +380,7 @@ PREDICATES = (
     # any act aimed at the wrong target, except finding or fixing it
     _predicate(
         rf"(?:(?!{_DISCOVERY}(?= ))[a-z]+ed|{_IRREGULAR_ACTS}) "
-        r"(?:(?:[a-z]+ ){1,2}|(?:[a-z0-9-]+ ){0,4}?(?:to|on|against|in|into|from) )?"
+        r"(?:(?:[a-z]+ ){1,2}|(?:[a-z0-9-]+ ){0,4}?(?:to|on|against|in|into|from|with|for|at) )?"
         r"(?:the|a|an|our|their|his|her) (?:wrong|incorrect)",
         Category.CHANGE,
         human_only=True,
@@ -406,7 +439,7 @@ CIRCUMSTANCES = (
     ),
     _predicate(
         rf"{_DESTRUCTIVE} (?:{_OWNER} )?(?:[\w-]+ ){{0,2}}?(?:tables?|databases?|db|buckets?|volumes?|clusters?|"
-        r"namespaces?|indexes|snapshots?|backups?|schemas?|data|records|rows)",
+        r"namespaces?|index|indexes|indices|snapshots?|backups?|schemas?|data|records?|rows)",
         Category.CHANGE,
         human_only=True,
     ),
@@ -435,7 +468,13 @@ CIRCUMSTANCES = (
         r"crashed|triggered|exhausted|filled|dropped|knocked)",
         Category.CAUSE,
     ),
-    _predicate(rf"instead of (?:{_GERUNDS}|rolling back|reverting|fixing)", Category.OMISSION, human_only=True),
+    _predicate(
+        r"(?:instead of|rather than) [a-z-]+ing|"
+        r"(?:prod|production|primary|live)(?: [\w-]+)? (?:instead of|rather than)",
+        Category.OMISSION,
+        human_only=True,
+        remedial_exempt=True,
+    ),
     _predicate(
         r"(?:despite|in spite of|regardless of|even after) (?:(?:the|a|an|our|their|his|her|its|clear|explicit|"
         r"repeated|multiple|several|two|three|many|all|written|earlier) )*(?:[\w-]+ )?(?:warnings?|instructions?|"
@@ -463,29 +502,71 @@ CIRCUMSTANCES = (
         human_only=True,
     ),
     _predicate(
-        r"(?:every|all|both|each) (?:[\w-]+ ){0,4}?(?:at once|at the same time|simultaneously|in one go|"
-        r"on the same day|in one batch|in a single batch)",
+        r"(?:every|all|both|each|everyone|everybody) (?:[\w-]+ ){0,4}?(?:at once|at the same time|simultaneously|"
+        r"in one go|on the same day|in one batch|in a single batch)",
         Category.CHANGE,
         human_only=True,
     ),
     _predicate(r"by (?:mistake|accident)|in error|anyway|regardless", Category.JUDGEMENT, human_only=True),
     _predicate(
         r"accidentally|mistakenly|inadvertently|unintentionally|erroneously|carelessly|blindly|recklessly|hastily|"
-        r"sloppily|negligently|lazily|incorrectly|wrongly|improperly|naively|prematurely|too (?:early|soon)",
+        r"sloppily|negligently|lazily|incorrectly|wrongly|improperly|naively|prematurely|too (?:early|soon)|"
+        r"silently|quietly",
         Category.JUDGEMENT,
         human_only=True,
     ),
     _predicate(
-        r"(?:straight|directly) (?:to|into|on) (?:prod|production|main|master|live|the release branch)",
+        r"(?:straight|directly) (?:to|into|on) (?:prod|production|main|master|live|the release branch)|"
+        r"(?:pushed|deployed|committed|applied|merged|shipped|edited|changed) (?:[\w-]+ ){0,4}?directly",
         Category.CHANGE,
         human_only=True,
+        remedial_exempt=True,
     ),
     _predicate(
         r"(?:during|at) (?:the )?(?:peak|peak hours|peak traffic|peak load|business hours)|"
-        r"in the middle of (?:the |a )?(?:day|business day|working day|backfill|peak|incident|migration|deploy|"
-        r"deployment|rollout)|mid-[a-z]+|while (?:it|they|[\w-]+|the [\w-]+) (?:was|were) still [\w-]+",
+        r"in the middle of (?:the |a )?(?:day|business day|working day|backfill|backup|restore|failover|peak|incident|"
+        r"migration|deploy|deployment|rollout|sale|launch)|mid-[a-z]+|"
+        r"while (?:it|they|[\w-]+|the [\w-]+) (?:was|were) still [\w-]+|"
+        r"during (?:the |a |an )?(?:[\w-]+ )?(?:freeze|sale|launch|peak)|"
+        r"(?:over the top of|on top of) (?:an? |the |another )?(?:in-progress|ongoing|running|active|unfinished)",
         Category.JUDGEMENT,
         human_only=True,
+        remedial_exempt=True,
+    ),
+    # what marks an act as a habit, a shortcut or done against what was known: "again", "as usual", "to save
+    # time", "even though the tests were failing", quotation marks around what the act was meant to be
+    _predicate(
+        r"again(?= [.!;])|as usual|as always|as ever|for the (?:second|third|fourth|fifth|nth|umpteenth) time",
+        Category.JUDGEMENT,
+        human_only=True,
+        remedial_exempt=True,
+    ),
+    _predicate(
+        r"to save (?:some |a little )?(?:time|a day|an hour|a few minutes|money|effort)|"
+        r"to (?:make|hit|meet|beat|catch) (?:the|a|an|our|their|his|her) (?:[\w-]+ )?(?:deadline|train|demo|date|"
+        r"cutoff|goal|window)",
+        Category.JUDGEMENT,
+        human_only=True,
+        remedial_exempt=True,
+    ),
+    _predicate(
+        r"even though|even if|knowing (?:that|full well|it)|(?<=^ )(?:although|though)",
+        Category.JUDGEMENT,
+        human_only=True,
+    ),
+    # what a person does while doing something else: "merged at 23:00, bypassing review"
+    _predicate(
+        r"ignoring|skipping|bypassing|overriding|forgetting|neglecting|disregarding|overlooking|dismissing",
+        Category.OMISSION,
+        human_only=True,
+    ),
+    _predicate(
+        r"(?:to \"|\" to|\" just|\" only) (?:[\w'-]+ ){1,4}\"|"
+        r"\" (?:a |the )?(?:temporarily|temporary|quick fix|fix|harmless|cleanup|clean up|routine|too noisy|noisy|"
+        r"noise|safe|minor|small|tiny|test|testing) (?:[\w'-]+ ){0,2}\"",
+        Category.JUDGEMENT,
+        human_only=True,
+        remedial_exempt=True,
     ),
 )
 
@@ -512,23 +593,38 @@ PASSIVE_FAILURE = {
     "skipped": Category.OMISSION,
     "bypassed": Category.OMISSION,
     "overridden": Category.OMISSION,
+    "rushed": Category.JUDGEMENT,
+    # destroying data is a failure when a person is its agent ("dropped by a developer"); automation that deletes
+    # by design names no person
+    "deleted": Category.CHANGE,
+    "dropped": Category.CHANGE,
+    "truncated": Category.CHANGE,
+    "wiped": Category.CHANGE,
+    "destroyed": Category.CHANGE,
+    "purged": Category.CHANGE,
+    "erased": Category.CHANGE,
+    "overwritten": Category.CHANGE,
 }
 _PASSIVE_NEUTRAL = sorted(
     words(
         "pushed deployed merged shipped committed released applied run executed approved written typed entered "
-        "introduced configured set changed edited uploaded made caused triggered deleted dropped truncated wiped"
+        "introduced configured set changed edited uploaded made caused triggered"
     )
 )
 PASSIVE = re.compile(
     rf"(?<= )(?:(?:was|were|got|been|being|is|are) {ADVERBS})?"
     rf"(?P<participle>{'|'.join([*PASSIVE_FAILURE, *_PASSIVE_NEUTRAL])}) (?:(?!by )[a-z]+ ){{0,3}}?by(?= )"
 )
+# What a careful person does, not done by the agent: "the backups were never verified by the storage team".
+NEGATED_PASSIVE = re.compile(
+    rf"(?<= )(?:was|were|been|is|are) (?:never|not) {ADVERBS}(?:{_OMITTED_PAST}) (?:(?!by )[a-z]+ ){{0,3}}?by(?= )"
+)
 ERROR_BY = re.compile(
     r"(?<= )(?:mistake|mistakes|error|errors|oversight|slip|blunder|typo|typos|negligence|carelessness|lapse|"
     r"fat-finger|fat finger|misstep|misclick|(?:bad|poor|reckless|hasty|careless|wrong) (?:decision|call|choice)|"
     r"(?:sloppy|careless|shoddy|poor|lazy|rushed|hasty|negligent|incompetent) (?:work|job|handling|reviews?|testing|"
     r"planning|execution|coding)) "
-    r"(?:made |committed )?(?:by|on the part of)(?= )"
+    r"(?:(?:was|were) )?(?:made |committed )?(?:by|on the part of)(?= )"
 )
 FAULT_WITH = re.compile(
     r"(?<= )(?:(?:(?:fault|blame)(?: for (?:[\w'-]+ ){0,3}?[\w'-]+)?|"
@@ -546,7 +642,10 @@ POSSESSIVE = re.compile(
     r"refusal to|reluctance to|unwillingness to|insistence on|"
     r"(?:[\w-]+ )?(?:change|commit|deploy|deployment|config|script|pr|push|migration|hotfix|query|edit|update|rollout) "
     r"(?:was the (?:root |direct |main )?cause|caused|triggered|broke|took down|brought down|wiped|deleted|"
-    r"dropped|corrupted|destroyed|erased|truncated|overwrote)|(?:late|delayed) (?:response|reaction|escalation)|"
+    r"dropped|corrupted|destroyed|erased|truncated|overwrote)|"
+    r"(?:[\w-]+ )?(?:change|commit|code|script|pr|config|migration|hotfix|query|plan) (?:had|has|contained) no|"
+    r"(?:late|delayed|slow|sluggish) (?:response|reaction|escalation|rollback|acknowledge?ment)|"
+    r"overconfidence|complacency|impatience|inattention|half-done|half-finished|unfinished|"
     r"(?:poorly|badly|barely|never|hastily|carelessly|sloppily) (?:tested|written|reviewed|planned|executed|"
     r"configured|designed|documented)|"
     r"(?:brilliant|bright|genius|great|clever) idea|"
@@ -561,6 +660,34 @@ THANKS_TO = re.compile(r"(?<= )(?:thanks to|courtesy of|because of|due to)(?= )"
 HARM = re.compile(
     r"(?<= )(?:down|offline|failed|broke|broken|crashed|lost|melted|outage|corrupted|deleted|wiped|hung|stalled|"
     r"locked|errors|timed out|at the same (?:time|instant|moment))(?= )"
+)
+
+# What a failure in a sarcastic sentence may be no more than: "Nice work, Sam: another untested deploy".
+SARCASTIC_FAILURE = re.compile(
+    rf"(?<= )(?:{BAD}|{INCIDENT_NOUNS}|(?:failing|red) (?:build|tests?|checks?|ci|pipeline|canary))(?= )"
+)
+# A failure traced to a person or what they did: "the outage traces back to Sven's decision", "can be laid at
+# the feet of the deployment engineer".
+ATTRIBUTED_TO = re.compile(
+    r"(?<= )(?:(?:traces?|traced) (?:back )?to|(?:goes|went|comes|came|boils|boiled) (?:back|down) to|"
+    r"(?:can|could) be (?:traced|laid|attributed|put) (?:back |squarely |directly )?(?:to|at the (?:feet|door) of)|"
+    r"(?:attributed|attributable) to|laid (?:squarely )?at the (?:feet|door) of|(?:a |the )?(?:direct )?result of)"
+    r"(?= )"
+)
+# Praise that opens a sentence about a failure is sarcasm: "Great job, Desmond, deploying straight to prod".
+PRAISE = re.compile(
+    r"^ (?:[0-9:]+ )?(?:(?:great|nice|good|fantastic|brilliant|excellent|stellar|amazing|superb|solid) (?:job|work|"
+    r"move|call|one|thinking)|well done|way to go|bravo|kudos|thanks|thank you|hats off|congrats|congratulations)"
+    r"(?: (?:to|by|for))?(?= )"
+)
+# A person's act given as the cause of a failure: "the outage happened because Pieter deleted ...",
+# "Root cause: Priyanka ran ...".
+CAUSE_FRAME = re.compile(
+    r"(?<= )(?:(?:root cause|cause|culprit|trigger)(?: (?:is|was))?(?: simple| clear| simply| clearly)? :|"
+    r"(?:happened|occurred|started|began|failed|broke|went down|stalled|dragged on|lasted|took so long|"
+    r"went (?:unnoticed|unanswered|unchecked)|"
+    r"(?:was|were) (?:delayed|prolonged|extended|exposed|lost|deleted|leaked|corrupted|wiped|down))"
+    r" (?:[\w-]+ ){0,4}?because)(?= )"
 )
 
 # Harm told as what followed a person's act: "wiped the staging database, and the demo failed".
