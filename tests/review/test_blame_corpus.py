@@ -1,6 +1,6 @@
 """Precision and recall of the blame-language rule on labelled corpora of postmortem sentences.
 
-Two corpora, both written for this project in the style of real postmortems: each blaming sentence makes a
+Corpora, all written for this project in the style of real postmortems: each blaming sentence makes a
 person (a name, a role, a team, a pronoun) the actor of a failure; each blameless one describes the same
 kind of event through the system, the team as "we", or a person doing something that is not a failure.
 
@@ -10,6 +10,12 @@ kind of event through the system, the team as "we", or a person doing something 
   system), each with its label and split. The split is fixed by a hash of the sentence (HOLDOUT_PERCENT
   of them are "holdout"). The rule was first tuned on "dev" only, and "holdout" measured it on unseen text;
   holdout's errors have since been read and fixed, so both parts are now tuning data.
+* FRESH_CORPORA: sentences written after that, in voices the first corpora have little of (terse timeline
+  notes, hedges, sarcasm, time-qualified omissions, long multi-clause sentences), never used for tuning: they
+  measure the rule on unseen text. Each file is one split. The misses of "fresh" were printed once, while
+  measuring the rule as it was before the changes they measure; "fresh2" was written then, and its errors
+  have never been read. Before those changes the rule scored P 0.988 / R 0.604 on "fresh" and
+  P 0.976 / R 0.664 on "fresh2"; after, P 1.000 / R 0.799 and P 0.979 / R 0.779.
 
 The sentences go through the API as contributing factors of postmortems, one sentence per entry.
 """
@@ -28,6 +34,13 @@ MIN_PRECISION = 0.9
 MIN_RECALL = 0.9
 ENTRIES_PER_POSTMORTEM = 100  # the most contributing factors one postmortem holds
 CORPUS = Path(__file__).with_name("blame_corpus.csv")
+FRESH_CORPORA = {
+    "fresh": Path(__file__).with_name("blame_corpus_fresh.csv"),
+    "fresh2": Path(__file__).with_name("blame_corpus_fresh2.csv"),
+}
+FRESH_MIN_RECALL = {"fresh": 0.78, "fresh2": 0.76}
+"""Recall on unseen text is 0.799 ("fresh") and 0.779 ("fresh2"), short of MIN_RECALL, the target: these floors,
+just below, keep it from falling."""
 HOLDOUT_PERCENT = 35
 LABELS = ("blame", "blameless")
 
@@ -266,9 +279,14 @@ class Labelled:
     split: str
 
 
-def load_corpus() -> list[Labelled]:
-    with CORPUS.open(encoding="utf-8", newline="") as file:
+def load_corpus(path: Path = CORPUS) -> list[Labelled]:
+    with path.open(encoding="utf-8", newline="") as file:
         return [Labelled(row["sentence"], row["label"], row["split"]) for row in csv.DictReader(file)]
+
+
+def load_split(split: str) -> list[Labelled]:
+    corpus = load_corpus(FRESH_CORPORA[split]) if split in FRESH_CORPORA else load_corpus()
+    return [entry for entry in corpus if entry.split == split]
 
 
 def split_of(sentence: str) -> str:
@@ -320,8 +338,23 @@ def test_the_labelled_corpus_is_large_balanced_and_split_by_hash() -> None:
         assert len([entry for entry in holdout if entry.label == label]) >= 50
 
 
+@pytest.mark.parametrize("split", list(FRESH_CORPORA))
+def test_each_fresh_corpus_is_large_balanced_one_split_and_new(split: str) -> None:
+    corpus = load_corpus(FRESH_CORPORA[split])
+    blaming = [entry for entry in corpus if entry.label == "blame"]
+
+    assert len(corpus) >= 240
+    assert 0.4 <= len(blaming) / len(corpus) <= 0.6
+    assert {entry.label for entry in corpus} == set(LABELS)
+    assert {entry.split for entry in corpus} == {split}
+    assert len({entry.sentence for entry in corpus}) == len(corpus)
+    seen = {entry.sentence for entry in load_corpus()} | set(BLAMING + BLAMELESS)
+    seen |= {entry.sentence for other, path in FRESH_CORPORA.items() if other != split for entry in load_corpus(path)}
+    assert not {entry.sentence for entry in corpus} & seen
+
+
 async def labelled_confusion(client: httpx.AsyncClient, split: str) -> Confusion:
-    entries = [entry for entry in load_corpus() if entry.split == split]
+    entries = load_split(split)
     blaming = [entry.sentence for entry in entries if entry.label == "blame"]
     blameless = [entry.sentence for entry in entries if entry.label == "blameless"]
     return Confusion.of(blaming, blameless, await flagged_sentences(client, blaming + blameless))
@@ -334,4 +367,24 @@ async def test_blame_language_precision_and_recall_on_the_labelled_corpus(
     confusion = await labelled_confusion(client, split)
 
     assert confusion.precision >= MIN_PRECISION, f"{split}: {confusion.report()}"
+    assert confusion.recall >= MIN_RECALL, f"{split}: {confusion.report()}"
+
+
+@pytest.mark.parametrize(("split", "min_recall"), list(FRESH_MIN_RECALL.items()))
+async def test_blame_language_precision_and_recall_on_unseen_sentences(
+    client: httpx.AsyncClient, split: str, min_recall: float
+) -> None:
+    confusion = await labelled_confusion(client, split)
+
+    assert confusion.precision >= MIN_PRECISION, f"{split}: {confusion.report(min_recall)}"
+    assert confusion.recall >= min_recall, f"{split}: {confusion.report(min_recall)}"
+
+
+@pytest.mark.xfail(strict=True, reason="recall on unseen sentences is 0.80 and 0.78, short of the 0.9 target")
+@pytest.mark.parametrize("split", list(FRESH_CORPORA))
+async def test_blame_language_reaches_the_recall_target_on_unseen_sentences(
+    client: httpx.AsyncClient, split: str
+) -> None:
+    confusion = await labelled_confusion(client, split)
+
     assert confusion.recall >= MIN_RECALL, f"{split}: {confusion.report()}"
