@@ -538,24 +538,43 @@ def facilitator_involved(document: Document) -> list[Finding]:
                 "Ask someone who was not involved in the incident or the write-up to facilitate.",
             )
         )
-    if postmortem.submitted_at is not None:
-        too_soon = meeting.scheduled_at - postmortem.submitted_at < READING_TIME
-        message = "The review meeting is less than 24 hours after the draft was submitted"
-    else:
-        too_soon = meeting.scheduled_at - document.now < READING_TIME
-        message = "The review meeting is less than 24 hours away and the draft is not submitted yet"
-    if too_soon:
+    if (timing := _meeting_timing(meeting.scheduled_at, postmortem.submitted_at, document.now)) is not None:
+        message, suggestion = timing
         findings.append(
             _finding(
                 Rule.FACILITATOR_INVOLVED,
                 Level.WARNING,
                 "review_meeting.scheduled_at",
                 f"{meeting.scheduled_at:%Y-%m-%d %H:%M} UTC",
-                f"{message}: reviewers need the draft a day ahead.",
-                "Move the meeting to at least 24 hours after the draft is submitted for review.",
+                message,
+                suggestion,
             )
         )
     return findings
+
+
+def _meeting_timing(scheduled_at: datetime, submitted_at: datetime | None, now: datetime) -> tuple[str, str] | None:
+    """What is wrong with when the meeting is, and what to do, or None: reviewers need the draft a day ahead."""
+    move = "Move the meeting to at least 24 hours after the draft is submitted for review."
+    if submitted_at is not None:
+        if scheduled_at - submitted_at < READING_TIME:
+            return (
+                "The review meeting is less than 24 hours after the draft was submitted: reviewers need the "
+                "draft a day ahead.",
+                move,
+            )
+        return None
+    if scheduled_at < now:
+        return "The review meeting's time has passed and the draft is not submitted yet.", (
+            "Submit the draft for review and schedule the meeting at least 24 hours later."
+        )
+    if scheduled_at - now < READING_TIME:
+        return (
+            "The review meeting is less than 24 hours away and the draft is not submitted yet: reviewers "
+            "need the draft a day ahead.",
+            move,
+        )
+    return None
 
 
 def _person(name: str) -> str:

@@ -521,6 +521,25 @@ def test_a_draft_not_submitted_a_day_before_its_meeting_is_a_warning(hours_from_
     )
 
 
+@pytest.mark.parametrize(
+    ("hours_from_now", "message"),
+    [
+        (-1, "The review meeting's time has passed and the draft is not submitted yet."),
+        (
+            23,
+            "The review meeting is less than 24 hours away and the draft is not submitted yet: reviewers need the "
+            "draft a day ahead.",
+        ),
+    ],
+)
+def test_a_meeting_in_the_past_is_not_called_less_than_a_day_away(hours_from_now: float, message: str) -> None:
+    doc = document(review_meeting=meeting(hours_from_now), now=SUBMITTED)
+
+    [finding] = found(doc, Rule.FACILITATOR_INVOLVED)
+
+    assert finding.message == message
+
+
 def test_a_meeting_without_a_facilitator_is_info() -> None:
     doc = document(review_meeting=meeting(48, facilitator=None), submitted_at=SUBMITTED)
 
