@@ -6,7 +6,8 @@ five whys, contributing factors, what went well or poorly, lessons learned, link
 meeting, impact figures (revenue above all), and action items' owners, priorities, due dates and
 tickets. In the text that is shown (title, summary and action-item titles) these are replaced by
 `[redacted]`: the names of the people involved (authors, owners, the review facilitator and
-attendees, approvers) and every word of them, given names and `@handles`, e-mail addresses,
+attendees, approvers), every word of a person's name, a team or role as a whole ("payments on-call",
+never a common word such as "the" or "team" alone), given names and `@handles`, e-mail addresses,
 money amounts ($4k, €1.2M, 300 USD), URLs, ticket keys (OPS-42, acme/payments#42), the
 postmortem's services, and the terms of the `POSTMORTEMS_PUBLIC_REDACT_TERMS` setting. Terms match
 case-insensitively as whole words or phrases.
@@ -19,9 +20,36 @@ from datetime import datetime
 from service.action_items.models import ActionItemRead, ItemKind, ItemStatus
 from service.documents import text
 from service.documents.models import PostmortemDocument
-from service.review.lexicon import GIVEN_NAMES
+from service.review.lexicon import (
+    AUXILIARIES,
+    COORDINATORS,
+    DETERMINERS,
+    GIVEN_NAMES,
+    GROUP_PRONOUNS,
+    NEGATIONS,
+    PERSON_PRONOUNS,
+    PERSON_ROLES,
+    PREPOSITIONS,
+    SPEAKER_PRONOUNS,
+    SUBORDINATORS,
+    TEAM_WORDS,
+)
 
 REDACTED = "[redacted]"
+NOT_NAME_WORDS = (
+    PERSON_ROLES
+    | TEAM_WORDS
+    | DETERMINERS
+    | AUXILIARIES
+    | PREPOSITIONS
+    | COORDINATORS
+    | SUBORDINATORS
+    | NEGATIONS
+    | PERSON_PRONOUNS
+    | GROUP_PRONOUNS
+    | SPEAKER_PRONOUNS
+)
+"""Words that are part of a team's or a role's name, never of a person's: not redacted on their own."""
 PREVENTIVE_KINDS = frozenset({ItemKind.PREVENT, ItemKind.DETECT, ItemKind.MITIGATE})
 CUSTOMER_DATA = {
     True: "Customer data was affected by this incident.",
@@ -63,12 +91,23 @@ def _people(document: PostmortemDocument) -> set[str]:
         names |= set(meeting.attendees)
         if meeting.facilitator:
             names.add(meeting.facilitator)
-    words = set()
-    for name in names:
-        words.add(name)
-        words.add(name.lstrip("@"))  # "@payments-oncall" is also written "payments-oncall"
-        words |= {part for part in re.split(r"[\s._]+", name.lstrip("@")) if len(part) >= 2}
-    return {word for word in words if len(word) >= 2}
+    return {term for name in names for term in _terms_of(name) if len(term) >= 2}
+
+
+def _terms_of(name: str) -> set[str]:
+    """What names `name` in text: the whole of it, and each of its words when it is a person's name.
+
+    An owner may be a team, a role or a handle ("the team", "payments on-call", "@sre-night"): then only
+    the whole is redacted, and never a common word of it, or "the team" would take out every "the".
+    """
+    bare = name.lstrip("@")  # "@payments-oncall" is also written "payments-oncall"
+    parts = [part for part in re.split(r"[\s._]+", bare) if part]
+    common = [part.casefold() in NOT_NAME_WORDS for part in parts]
+    if all(common):
+        return set()
+    if any(common):
+        return {name, bare}
+    return {name, bare, *parts}
 
 
 class Redactor:

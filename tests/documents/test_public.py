@@ -167,6 +167,28 @@ async def test_the_public_report_keeps_the_facts(client: httpx.AsyncClient, publ
     )
 
 
+async def test_owners_that_are_teams_or_roles_take_out_no_common_word(
+    client: httpx.AsyncClient, reader_client: httpx.AsyncClient
+) -> None:
+    postmortem = await create_postmortem(
+        client,
+        title="The search team saw the cache fail",
+        summary="The team on call and the payments on-call engineer restarted the cache; Ottoline Brae watched.",
+        severity="P3",
+        authors=["Ottoline Brae"],
+    )
+    for owner in ("the team", "payments on-call", "SRE"):
+        await add_action_item(client, postmortem["id"], title=f"Tune the cache for {owner}", owner=owner)
+
+    report = await public_report(reader_client, postmortem["id"])
+
+    assert "# Incident report: The search team saw the cache fail\n" in report
+    assert "The team on call and the \\[redacted\\] engineer restarted the cache; \\[redacted\\] watched." in report
+    assert "- Tune the cache for the team\n" in report
+    assert "- Tune the cache for \\[redacted\\]\n" in report
+    assert "- Tune the cache for SRE\n" in report
+
+
 @pytest.mark.parametrize(
     ("affected", "sentence"),
     [
