@@ -25,7 +25,9 @@ logger = logging.getLogger(__name__)
 
 
 class ProblemFieldError(BaseModel):
-    field: str = Field(description="Dotted path of the field at fault, e.g. `impact.users_affected`.")
+    field: str = Field(
+        description="Dotted path of the field at fault, e.g. `impact.users_affected`; `body` for the body as a whole."
+    )
     location: str = Field(description="Where the field is: body, query, path, header or resource.")
     message: str
     code: str = Field(description="Machine-readable reason, e.g. `missing` or `required`.")
@@ -103,18 +105,58 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
+BODY_FIELD = "body"
+"""The `field` of an error about the body as a whole: not JSON, empty, or not an object."""
+
+
 def _field_error_from_pydantic(error: dict[str, Any]) -> FieldError:
     loc = [str(part) for part in error.get("loc", ())]
     location: Location = "body"
     if loc and loc[0] in ("body", "query", "path", "header"):
         location = loc.pop(0)  # type: ignore[assignment]
-    if error.get("type") == "json_invalid":
-        loc = []
-    field = ".".join(loc)
     message = str(error.get("msg", "invalid value"))
     if error.get("type") == "extra_forbidden":
         message = "unknown field"
+    field = ".".join(loc) or (BODY_FIELD if location == "body" else "")
     return FieldError(field=field, message=message, code=str(error.get("type", "invalid")), location=location)
+
+
+def _request_field_errors(request: Request, exc: RequestValidationError) -> list[FieldError]:
+    """Each error of `exc` at its field; an error about the whole body says where, or which fields it lacks."""
+    errors: list[FieldError] = []
+    for error in map(dict, exc.errors()):
+        if error.get("type") == "json_invalid":
+            errors.append(_malformed_json(error, exc.body))
+        elif tuple(error.get("loc", ())) == ("body",) and error.get("type") == "missing":
+            errors += _missing_body(request)
+        else:
+            errors.append(_field_error_from_pydantic(error))
+    return errors
+
+
+def _malformed_json(error: dict[str, Any], document: Any) -> FieldError:
+    """`body`, with the line and column where parsing stopped when the parser says (FastAPI gives the offset)."""
+    message = str(error.get("msg", "JSON decode error"))
+    loc = error.get("loc", ())
+    if isinstance(document, str) and len(loc) == 2 and isinstance(loc[1], int):
+        offset = loc[1]
+        line = document.count("\n", 0, offset) + 1
+        column = offset - (document.rfind("\n", 0, offset) + 1) + 1
+        reason = str(error.get("ctx", {}).get("error", "invalid JSON"))
+        message = f"malformed JSON at line {line}, column {column}: {reason}"
+    return FieldError(field=BODY_FIELD, message=message, code="json_invalid", location="body")
+
+
+def _missing_body(request: Request) -> list[FieldError]:
+    """No body where one is required: each required field of the route's body, or `body` when it has none."""
+    body_field = getattr(request.scope.get("route"), "body_field", None)
+    model = getattr(getattr(body_field, "field_info", None), "annotation", None)
+    required = []
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        required = [field.alias or name for name, field in model.model_fields.items() if field.is_required()]
+    if not required:
+        return [FieldError(field=BODY_FIELD, message="a JSON body is required", code="missing", location="body")]
+    return [FieldError(field=name, message="Field required", code="missing", location="body") for name in required]
 
 
 def domain_error_response(request_path: str, error: DomainError) -> JSONResponse:
@@ -148,7 +190,7 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [_field_error_from_pydantic(dict(e)) for e in exc.errors()]
+    errors = _request_field_errors(request, exc)
     noun = "field is" if len(errors) == 1 else "fields are"
     return problem_response(
         request.url.path,
@@ -162,9 +204,10 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
-        # JSON is UTF-8 (RFC 8259): a body that does not decode is malformed JSON, answered like any other.
-        invalid = {"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error: the body is not UTF-8"}
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError | RecursionError):
+        # Malformed JSON answered like any other: JSON is UTF-8 (RFC 8259), and nesting has a limit.
+        reason = "the body is not UTF-8" if isinstance(exc.__cause__, UnicodeDecodeError) else "nested too deeply"
+        invalid = {"type": "json_invalid", "loc": ("body",), "msg": f"JSON decode error: {reason}"}
         return await _validation_error(request, RequestValidationError([invalid]))
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     headers = dict(exc.headers) if exc.headers else None

@@ -145,7 +145,7 @@ async def test_every_error_is_a_problem_document(
     [
         (PROBLEM_CASES["412-stale-etag"], {("If-Match", "header")}),
         (PROBLEM_CASES["409-delete-in-review"], {("status", "resource")}),
-        (PROBLEM_CASES["422-malformed-json"], {("", "body")}),
+        (PROBLEM_CASES["422-malformed-json"], {("body", "body")}),
         (PROBLEM_CASES["422-validation"], {("severity", "body")}),
         (PROBLEM_CASES["422-query"], {("limit", "query")}),
         (
@@ -177,8 +177,59 @@ async def test_a_body_that_is_not_json_is_reported_as_invalid_json(
     response = await client.post("/v1/postmortems", **json_body(payload, **headers))
 
     errors = problem_errors(response, 422)
-    assert [(error["field"], error["location"], error["code"]) for error in errors] == [("", "body", "json_invalid")]
+    assert [(error["field"], error["location"], error["code"]) for error in errors] == [
+        ("body", "body", "json_invalid")
+    ]
     assert (await client.get("/v1/postmortems")).json()["items"] == []
+
+
+async def test_malformed_json_names_the_line_and_column(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/postmortems", **json_body(b'{\n  "title": "x",\n  "severity": P1\n}'))
+
+    [error] = problem_errors(response, 422)
+    assert error["field"] == "body"
+    assert error["message"] == "malformed JSON at line 3, column 15: Expecting value"
+
+
+async def test_json_nested_too_deeply_is_malformed_json_at_the_body(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/postmortems", **json_body(deep_json(5000)))
+
+    [error] = problem_errors(response, 422)
+    assert (error["field"], error["location"], error["code"]) == ("body", "body", "json_invalid")
+    assert "nested too deeply" in error["message"]
+
+
+@pytest.mark.parametrize("payload", [b"[]", b'"x"', b"3"])
+async def test_a_body_that_is_not_an_object_is_named_body(client: httpx.AsyncClient, payload: bytes) -> None:
+    response = await client.post("/v1/postmortems", **json_body(payload))
+
+    errors = problem_errors(response, 422)
+    assert [(error["field"], error["location"]) for error in errors] == [("body", "body")]
+
+
+async def test_an_empty_body_names_the_fields_it_lacks(client: httpx.AsyncClient) -> None:
+    postmortem = await submittable_postmortem(client)
+    path = f"/v1/postmortems/{postmortem['id']}"
+    assert (await client.post(f"{path}/submit")).status_code == 200, "submitted"
+
+    response = await client.post(f"{path}/request-changes", headers={"Content-Type": "application/json"})
+
+    errors = problem_errors(response, 422)
+    assert [(error["field"], error["location"], error["code"]) for error in errors] == [("comment", "body", "missing")]
+
+
+async def test_an_empty_body_names_the_required_fields_or_else_the_body(client: httpx.AsyncClient) -> None:
+    created = await client.post("/v1/postmortems", **json_body(b""))
+    postmortem = await create_postmortem(client)
+    patched = await client.patch(f"/v1/postmortems/{postmortem['id']}", **json_body(b""))
+
+    assert [(error["field"], error["code"]) for error in problem_errors(created, 422)] == [
+        ("title", "missing"),
+        ("severity", "missing"),
+    ]
+    assert [(error["field"], error["message"]) for error in problem_errors(patched, 422)] == [
+        ("body", "a JSON body is required")
+    ]
 
 
 async def test_401_asks_for_a_bearer_token(anonymous_client: httpx.AsyncClient) -> None:
@@ -221,11 +272,11 @@ def deep_json(depth: int) -> bytes:
 
 
 ODD_REQUESTS: dict[str, Case] = {
-    "deeply-nested-json": Case("POST", "/v1/postmortems", 400, request=lambda: json_body(deep_json(100_000))),
+    "deeply-nested-json": Case("POST", "/v1/postmortems", 422, request=lambda: json_body(deep_json(100_000))),
     "deeply-nested-json-idempotent": Case(
         "POST",
         "/v1/postmortems",
-        400,
+        422,
         request=lambda: json_body(deep_json(100_000), **{"Idempotency-Key": "deep"}),
     ),
     "timestamp-before-year-1-in-utc": Case(
