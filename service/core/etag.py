@@ -74,6 +74,11 @@ async def check_if_match(if_match: str | None, current: Representation) -> None:
     etag = etag_for(representation)
     if matches(if_match, etag):
         return
+    if if_match.strip() != "*" and not _ENTITY_TAG.search(if_match):
+        raise PreconditionFailed(
+            "If-Match names no ETag: an ETag is a quoted string, sent back exactly as the ETag header gave it",
+            [FieldError("If-Match", f"is not a quoted ETag; the current one is {etag}", "etag_unquoted", "header")],
+        )
     raise PreconditionFailed(
         "the resource has changed since that ETag was sent; fetch it again before changing it",
         [FieldError("If-Match", f"does not match the current ETag {etag}", "etag_mismatch", "header")],

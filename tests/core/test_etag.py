@@ -128,6 +128,20 @@ async def test_patch_without_if_match_applies(client: httpx.AsyncClient, resourc
     assert response.json()["version"] == 2
 
 
+async def test_an_unquoted_if_match_is_told_that_etags_are_quoted(
+    client: httpx.AsyncClient, resource: Resource
+) -> None:
+    etag = (await current(client, resource)).headers["etag"]
+
+    response = await client.patch(resource.url, json={resource.field: "edited"}, headers={"If-Match": etag.strip('"')})
+
+    assert_precondition_failed(response)
+    [error] = response.json()["errors"]
+    assert (error["code"], error["message"]) == ("etag_unquoted", f"is not a quoted ETag; the current one is {etag}")
+    assert "quoted" in response.json()["detail"]
+    assert (await current(client, resource)).headers["etag"] == etag
+
+
 async def test_a_second_editor_with_a_stale_etag_gets_412(
     client: httpx.AsyncClient, second_writer: httpx.AsyncClient, resource: Resource
 ) -> None:
