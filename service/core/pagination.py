@@ -41,20 +41,50 @@ class PageParams(BaseModel):
         return reject_nul(value)
 
 
+SEARCH_CURSOR_PREFIX = "q."  # not in the base64url alphabet, so no plain cursor starts with it
+
+
 def encode_cursor(key: list[Any]) -> str:
     raw = json.dumps(key, separators=(",", ":"), default=str).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def encode_search_cursor(key: list[Any]) -> str:
+    """A cursor of a search (`q`): marked, so that a list without `q` can say where it came from."""
+    return SEARCH_CURSOR_PREFIX + encode_cursor(key)
+
+
+def decode_search_cursor(cursor: str, arity: int) -> list[Any]:
+    """The key inside a cursor `encode_search_cursor` made; a plain list's cursor is a 422 saying so."""
+    if not cursor.startswith(SEARCH_CURSOR_PREFIX):
+        raise Unprocessable(
+            "the cursor belongs to a list without q",
+            [
+                FieldError(
+                    "cursor",
+                    "was returned without q; send it without q, or search again without a cursor",
+                    "cursor_without_q",
+                    "query",
+                )
+            ],
+        )
+    return decode_cursor(cursor.removeprefix(SEARCH_CURSOR_PREFIX), arity)
+
+
 def decode_cursor(cursor: str, arity: int) -> list[Any]:
     """The sort key inside `cursor`; anything malformed is a 422 on the `cursor` parameter."""
+    if cursor.startswith(SEARCH_CURSOR_PREFIX):
+        raise Unprocessable(
+            "the cursor belongs to a search",
+            [FieldError("cursor", "was returned for a search; send it with the same q", "cursor_needs_q", "query")],
+        )
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key = json.loads(raw)
     except (binascii.Error, ValueError) as exc:
-        raise _malformed() from exc
+        raise malformed_cursor() from exc
     if not isinstance(key, list) or len(key) != arity or not all(isinstance(v, str) for v in key):
-        raise _malformed()
+        raise malformed_cursor()
     return key
 
 
@@ -63,7 +93,7 @@ def decode_key(cursor: str, parsers: Sequence[Callable[[str], Any]]) -> list[Any
     try:
         return [parse(raw) for parse, raw in zip(parsers, decode_cursor(cursor, len(parsers)), strict=True)]
     except ValueError as exc:
-        raise _malformed() from exc
+        raise malformed_cursor() from exc
 
 
 def cut_by_id(rows: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, Any]], str | None]:
@@ -73,7 +103,7 @@ def cut_by_id(rows: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, An
     return rows[:limit], encode_cursor([str(rows[limit - 1]["id"])])
 
 
-def _malformed() -> Unprocessable:
+def malformed_cursor() -> Unprocessable:
     return Unprocessable(
         "the cursor is malformed",
         [FieldError("cursor", "not a cursor returned by this API", "malformed_cursor", "query")],

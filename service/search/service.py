@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from service.core.errors import FieldError, Unprocessable
-from service.core.pagination import decode_cursor, encode_cursor
+from service.core.pagination import decode_search_cursor, encode_search_cursor, malformed_cursor
 from service.core.sql import param
 from service.postmortems.models import Postmortem
 from service.search import query as search_query
@@ -134,27 +134,20 @@ class _Anchor:
     next_id: uuid.UUID
 
     def encode(self, search: search_query.SearchQuery) -> str:
-        return encode_cursor([repr(self.rank), str(self.last_id), str(self.next_id), search.fingerprint()])
+        return encode_search_cursor([repr(self.rank), str(self.last_id), str(self.next_id), search.fingerprint()])
 
     @classmethod
     def decode(cls, cursor: str, search: search_query.SearchQuery) -> "_Anchor":
-        rank, last_id, next_id, fingerprint = decode_cursor(cursor, 4)
+        rank, last_id, next_id, fingerprint = decode_search_cursor(cursor, 4)
         try:
             anchor = cls(float(rank), uuid.UUID(last_id), uuid.UUID(next_id))
         except ValueError as exc:
-            raise _malformed() from exc
+            raise malformed_cursor() from exc
         if not math.isfinite(anchor.rank):
-            raise _malformed()
+            raise malformed_cursor()
         if fingerprint != search.fingerprint():
             message = "was returned for a different q; start again without a cursor"
             raise Unprocessable(
                 "the cursor belongs to a different search", [FieldError("cursor", message, "q_changed", "query")]
             )
         return anchor
-
-
-def _malformed() -> Unprocessable:
-    return Unprocessable(
-        "the cursor is malformed",
-        [FieldError("cursor", "not a cursor returned by this API", "malformed_cursor", "query")],
-    )

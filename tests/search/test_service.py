@@ -12,11 +12,12 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from service.core.pagination import SEARCH_CURSOR_PREFIX
 from service.postmortems.models import Postmortem
 from service.timeline.models import EventKind, TimelineEvent
 from tests.database import committed_session
 from tests.factories import add_action_item, add_event, create_postmortem, submittable_postmortem
-from tests.problems import UNKNOWN_ID, assert_invalid
+from tests.problems import UNKNOWN_ID, assert_invalid, problem_errors
 from tests.search.searching import found, search, walk
 
 
@@ -242,7 +243,8 @@ async def test_a_page_continues_after_its_last_match_stopped_matching(client: ht
 async def test_a_cursor_whose_postmortems_are_gone_continues_after_its_rank(client: httpx.AsyncClient) -> None:
     everything = await _title_matches(client, 6)
     cursor = (await search(client, "zeppelin", limit=2))["next_cursor"]
-    rank, _, _, fingerprint = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    encoded = cursor.removeprefix(SEARCH_CURSOR_PREFIX)
+    rank, _, _, fingerprint = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
 
     rest = await search(client, "zeppelin", limit=200, cursor=_cursor(rank, UNKNOWN_ID, UNKNOWN_ID, fingerprint))
 
@@ -258,7 +260,12 @@ async def test_a_cursor_continues_only_the_search_it_came_from(client: httpx.Asy
     for other in ["hangar", "zeppelin hangar", "zeppelin -dock", "zeppelin or dock"]:
         response = await client.get("/v1/postmortems", params={"q": other, "cursor": cursor})
         assert_invalid(response, "cursor", location="query")
-    assert_invalid(await client.get("/v1/postmortems", params={"cursor": cursor}), "cursor", location="query")
+    [error] = problem_errors(await client.get("/v1/postmortems", params={"cursor": cursor}), 422)
+    assert (error["field"], error["code"], error["message"]) == (
+        "cursor",
+        "cursor_needs_q",
+        "was returned for a search; send it with the same q",
+    )
 
     for same in ["zeppelin", "  Zeppelin ", "ZEPPELIN"]:
         assert len((await search(client, same, limit=5, cursor=cursor))["items"]) == 2
@@ -269,13 +276,13 @@ async def test_a_cursor_of_the_unsearched_list_is_refused_by_a_search(client: ht
         await create_postmortem(client, title="Zeppelin outage")
     cursor = (await client.get("/v1/postmortems", params={"limit": 1})).json()["next_cursor"]
 
-    assert_invalid(
-        await client.get("/v1/postmortems", params={"q": "zeppelin", "cursor": cursor}), "cursor", location="query"
-    )
+    [error] = problem_errors(await client.get("/v1/postmortems", params={"q": "zeppelin", "cursor": cursor}), 422)
+    assert (error["field"], error["code"]) == ("cursor", "cursor_without_q")
 
 
 def _cursor(*values: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
+    """A search cursor holding `values`."""
+    return SEARCH_CURSOR_PREFIX + base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
 
 
 @pytest.mark.parametrize(
