@@ -38,10 +38,11 @@ LABEL org.opencontainers.image.title="postmortems" \
       org.opencontainers.image.licenses="Apache-2.0"
 ENV PATH="/app/.venv/bin:$PATH" \
     PYTHONUNBUFFERED=1 \
-    PYTHONDONTWRITEBYTECODE=1
+    PYTHONDONTWRITEBYTECODE=1 \
+    POSTMORTEMS_DATA_DIR=/data
 
-# A numeric non-root user; its home /data is the working directory, so the embedded SQLite
-# default (./postmortems.db) is writable there. The code stays owned by root, read-only to it.
+# A numeric non-root user; its home /data holds the embedded SQLite default (POSTMORTEMS_DATA_DIR,
+# /data/postmortems.db) and is the working directory. The code stays owned by root, read-only to it.
 RUN groupadd --gid 10001 postmortems \
     && useradd --no-log-init --uid 10001 --gid 10001 --home-dir /data --create-home postmortems
 COPY --from=builder /app/.venv /app/.venv

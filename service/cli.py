@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from service.auth.models import Scope
+from service.db import DatabaseUnavailable
 from service.observability.logs import configure_logging
 from service.settings import get_settings
 
@@ -20,8 +21,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
-    result: int = handler(args)
+    try:
+        result: int = handler(args)
+    except DatabaseUnavailable as exc:
+        where = describe_database(get_settings().database_url)
+        print(f"postmortems: {exc} ({where}); {DATABASE_ADVICE}", file=sys.stderr)
+        return 1
     return result
+
+
+DATABASE_ADVICE = (
+    "check POSTMORTEMS_DATABASE_URL, that the server runs and takes connections, and that the database exists "
+    "(PostgreSQL: createdb NAME)"
+)
+
+
+def describe_database(database_url: str) -> str:
+    """The database a command uses, for people: the URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(database_url).render_as_string(hide_password=True)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -102,6 +121,7 @@ def _serve(args: argparse.Namespace) -> int:
     from service import server
 
     settings = get_settings()
+    print(f"database: {describe_database(settings.database_url)}", file=sys.stderr)
     if not _schema_ready(settings.database_url):
         return 1
     server.run(
@@ -119,7 +139,13 @@ def _serve(args: argparse.Namespace) -> int:
 def _migrate(_: argparse.Namespace) -> int:
     from service.migrate import upgrade
 
-    upgrade(get_settings().database_url)
+    database_url = get_settings().database_url
+    before, after = upgrade(database_url)
+    where = describe_database(database_url)
+    if before == after:
+        print(f"{where}: already at the latest schema ({after})")
+    else:
+        print(f"{where}: upgraded from {before or 'an empty schema'} to {after}")
     return 0
 
 
@@ -128,6 +154,7 @@ def _apikey_create(args: argparse.Namespace) -> int:
     from service.core.database import Database
     from service.db import make_engine
 
+    print(f"database: {describe_database(get_settings().database_url)}")
     if not _schema_ready(get_settings().database_url):
         return 1
 

@@ -15,8 +15,22 @@ from alembic.script import ScriptDirectory
 from service.db import alembic_config, current_revision, make_engine
 
 
-def upgrade(database_url: str) -> None:
+def upgrade(database_url: str) -> tuple[str | None, str | None]:
+    """Migrate to this build's head; the revisions before and after (None: an empty schema)."""
+    before = _current_revision(database_url)
     command.upgrade(alembic_config(database_url), "head")
+    return before, _current_revision(database_url)
+
+
+def _current_revision(database_url: str) -> str | None:
+    async def read() -> str | None:
+        engine = make_engine(database_url, pool_size=None)
+        try:
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
 
 
 @functools.cache
@@ -40,12 +54,5 @@ def is_behind(revision: str | None) -> bool:
 def pending_revision(database_url: str) -> str | None:
     """The revision the database is at when it is behind this build's head, else None."""
 
-    async def _current() -> str | None:
-        engine = make_engine(database_url, pool_size=None)
-        try:
-            return await current_revision(engine)
-        finally:
-            await engine.dispose()
-
-    current = asyncio.run(_current())
+    current = _current_revision(database_url)
     return (current or "an empty schema") if is_behind(current) else None

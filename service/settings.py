@@ -1,6 +1,8 @@
 """Configuration, read from `POSTMORTEMS_*` environment variables."""
 
+import os
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -14,13 +16,27 @@ from service.policy.enums import ReasonCode
 from service.postmortems.enums import Severity
 from service.review.models import Rule
 
+EMBEDDED_DATABASE_NAME = "postmortems.db"
+
+
+def default_data_dir() -> Path:
+    """The per-user data directory (XDG Base Directory): one embedded database for `serve` and every command."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "postmortems"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POSTMORTEMS_", env_ignore_empty=True, extra="ignore")
 
+    data_dir: Path | None = Field(
+        default=None,
+        description="Where the embedded SQLite database lives when `database_url` is unset; default: "
+        "$XDG_DATA_HOME/postmortems, else ~/.local/share/postmortems.",
+    )
     database_url: str = Field(
-        default="sqlite:///./postmortems.db",
-        description="SQLite file or PostgreSQL URL; the async driver is chosen automatically.",
+        default="",
+        description="SQLite file or PostgreSQL URL; the async driver is chosen automatically. Unset: "
+        "`postmortems.db` in `data_dir`, the same file whatever directory a command runs in.",
     )
     db_pool_size: Annotated[int, Field(ge=1, le=1000)] = Field(
         default=DEFAULT_POOL_SIZE,
@@ -132,6 +148,14 @@ class Settings(BaseSettings):
     stats_mttr_target_minutes: Annotated[float, Field(gt=0)] | None = Field(
         default=None, description="`GET /v1/stats`: the mean time to restore to stay below; unset: no target."
     )
+
+    @model_validator(mode="after")
+    def _embedded_database_by_default(self) -> Self:
+        if not self.database_url:
+            directory = self.data_dir or default_data_dir()
+            directory.mkdir(parents=True, exist_ok=True)
+            self.database_url = f"sqlite:///{directory.resolve() / EMBEDDED_DATABASE_NAME}"
+        return self
 
     @field_validator("secret_keys", mode="before")
     @classmethod

@@ -10,7 +10,8 @@ import pytest
 from fastapi import FastAPI
 
 from bench.processes import free_port
-from service.migrate import pending_revision
+from service.cli import describe_database
+from service.migrate import head, pending_revision
 from tests.backends import postgres_server_url, scratch_database
 from tests.servers import POSTMORTEMS, serving
 
@@ -19,9 +20,19 @@ COMMAND_TIMEOUT_SECONDS = 120
 
 
 def run(database_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    environment = os.environ | {"POSTMORTEMS_DATABASE_URL": database_url}
+    return run_with({"POSTMORTEMS_DATABASE_URL": database_url}, *args, cwd=cwd)
+
+
+def run_with(environment: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The command with `environment` over this one's, and no database setting of its own."""
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith("POSTMORTEMS_")}
     return subprocess.run(  # noqa: S603 - our own console script
-        [POSTMORTEMS, *args], env=environment, cwd=cwd, capture_output=True, text=True, timeout=COMMAND_TIMEOUT_SECONDS
+        [POSTMORTEMS, *args],
+        env=inherited | environment,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_SECONDS,
     )
 
 
@@ -40,11 +51,55 @@ def test_migrate_brings_an_empty_database_to_head(empty_database: str, tmp_path:
     assert pending_revision(empty_database) is None
 
 
-def test_migrate_twice_is_harmless(empty_database: str, tmp_path: Path) -> None:
-    assert run(empty_database, "migrate", cwd=tmp_path).returncode == 0
-    result = run(empty_database, "migrate", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+def test_migrate_twice_is_harmless_and_says_what_it_did(empty_database: str, tmp_path: Path) -> None:
+    first = run(empty_database, "migrate", cwd=tmp_path)
+    second = run(empty_database, "migrate", cwd=tmp_path)
+
+    assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
     assert pending_revision(empty_database) is None
+    where = describe_database(empty_database)
+    assert first.stdout == f"{where}: upgraded from an empty schema to {head()}\n"
+    assert second.stdout == f"{where}: already at the latest schema ({head()})\n"
+
+
+@pytest.mark.parametrize(
+    "command", [["migrate"], ["serve", "--port", "1"], ["apikey", "create", "--name", "x", "--scope", "read"]]
+)
+def test_an_unreachable_database_is_one_line_saying_what_to_check(tmp_path: Path, command: list[str]) -> None:
+    database_url = f"postgresql://pm:hunter2@127.0.0.1:{free_port()}/postmortems"
+
+    result = run(database_url, *command, cwd=tmp_path)
+
+    assert result.returncode == 1
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("postmortems:")]
+    assert "cannot connect to the database" in line
+    assert "postgresql://pm:***@127.0.0.1" in line
+    assert "check POSTMORTEMS_DATABASE_URL" in line
+    assert "Traceback" not in result.stderr
+    assert "hunter2" not in result.stdout + result.stderr
+
+
+def test_every_command_uses_one_database_whatever_directory_it_runs_in(tmp_path: Path) -> None:
+    data_home, here, elsewhere = tmp_path / "data", tmp_path / "here", tmp_path / "elsewhere"
+    here.mkdir()
+    elsewhere.mkdir()
+    environment = {"XDG_DATA_HOME": str(data_home)}
+
+    first = run_with(environment, "apikey", "create", "--name", "first", "--scope", "read", cwd=here)
+    second = run_with(environment, "apikey", "create", "--name", "second", "--scope", "read", cwd=elsewhere)
+
+    database = data_home / "postmortems" / "postmortems.db"
+    assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
+    assert first.stdout.splitlines()[0] == second.stdout.splitlines()[0] == f"database: sqlite:///{database}"
+    assert database.exists()
+    assert list(here.iterdir()) == list(elsewhere.iterdir()) == []
+
+
+def test_the_data_directory_can_be_set(tmp_path: Path) -> None:
+    result = run_with({"POSTMORTEMS_DATA_DIR": str(tmp_path / "pm")}, "migrate", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"sqlite:///{tmp_path / 'pm' / 'postmortems.db'}: upgraded from an empty schema")
 
 
 async def test_apikey_create_prints_a_working_key_last(
@@ -87,6 +142,7 @@ def test_serve_on_sqlite_migrates_and_answers_probes(tmp_path: Path) -> None:
     assert readyz.status_code == 200, readyz.text
     assert readyz.json() == {"status": "ready"}
     assert pending_revision(database_url) is None
+    assert f"database: {database_url}" in server.log()
 
 
 @pytest.mark.skipif(postgres_server_url() is None, reason="needs POSTMORTEMS_TEST_DATABASE_URL (PostgreSQL)")
