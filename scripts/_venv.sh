@@ -20,17 +20,34 @@ ensure_venv() {
   local stamp wanted extra
   local -a extras=()
   for extra in "$@"; do extras+=(--extra "$extra"); done
-  if [ ! -x .venv/bin/python ]; then
-    "$(find_python)" -m venv .venv
-  fi
-  if [ ! -x .venv/bin/uv ]; then
-    .venv/bin/python -m pip install --quiet "uv>=0.9,<1"
-  fi
   wanted="$(cat pyproject.toml uv.lock | sha256sum | cut -c1-16)-$*"
   stamp=.venv/.postmortems-installed
-  if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-    # --inexact: keep what pip put there (uv itself) even when no extra asks for it.
-    UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --quiet --locked --inexact --python .venv/bin/python "${extras[@]}"
-    echo "$wanted" >"$stamp"
+  if [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
+    return 0
   fi
+  echo "installing dependencies into .venv (first run, or after uv.lock changed)..." >&2
+  if [ ! -x .venv/bin/python ]; then
+    quietly "$(find_python)" -m venv .venv
+  fi
+  if [ ! -x .venv/bin/uv ]; then
+    quietly .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv>=0.9,<1"
+  fi
+  # --inexact: keep what pip put there (uv itself) even when no extra asks for it.
+  UV_PROJECT_ENVIRONMENT=.venv quietly .venv/bin/uv sync --quiet --locked --inexact --python .venv/bin/python \
+    "${extras[@]}"
+  echo "$wanted" >"$stamp"
+  echo "installed." >&2
+}
+
+# quietly COMMAND...: run it with its output kept aside, shown only when it fails.
+quietly() {
+  local log status=0
+  log="$(mktemp)"
+  "$@" >"$log" 2>&1 || status=$?
+  if [ "$status" -ne 0 ]; then
+    cat "$log" >&2
+    echo "failed ($status): $*" >&2
+  fi
+  rm -f "$log"
+  return "$status"
 }
