@@ -4,7 +4,7 @@ import argparse
 import asyncio
 import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from service.auth.models import Scope
@@ -251,8 +251,6 @@ def _secrets_rotate(_: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    import click
-
     from service.core.database import Database
     from service.db import make_engine
     from service.documents.files import Report, import_files, markdown_files
@@ -265,9 +263,9 @@ def _import(args: argparse.Namespace) -> int:
     async def run() -> Report:
         database = Database(make_engine(settings.database_url, pool_size=None))
         try:
-            with click.progressbar(length=len(files), label="importing", file=sys.stderr, show_pos=True) as bar:
+            with _progress(len(files)) as advance:
                 return await import_files(
-                    files, database, slo_days=settings.action_item_slo_days, on_done=lambda _: bar.update(1)
+                    files, database, slo_days=settings.action_item_slo_days, on_done=lambda _: advance()
                 )
         finally:
             await database.dispose()
@@ -276,6 +274,30 @@ def _import(args: argparse.Namespace) -> int:
     report.failures[:0] = missing
     print("\n".join(report.lines()))
     return 1 if report.failures else 0
+
+
+PROGRESS_LINE_EVERY = 100  # files, when progress goes to a log rather than a terminal
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[], None]]:
+    """A bar on a terminal; elsewhere (CI, a log) a line per PROGRESS_LINE_EVERY files and one at the end."""
+    import click
+
+    if sys.stderr.isatty():
+        with click.progressbar(length=total, label="importing", file=sys.stderr, show_pos=True) as bar:
+            yield lambda: bar.update(1)
+        return
+    done = 0
+
+    def advance() -> None:
+        nonlocal done
+        done += 1
+        if done % PROGRESS_LINE_EVERY == 0 and done < total:
+            print(f"imported {done} of {total} files", file=sys.stderr, flush=True)
+
+    yield advance
+    print(f"imported {done} of {total} files", file=sys.stderr, flush=True)
 
 
 def _openapi(_: argparse.Namespace) -> int:

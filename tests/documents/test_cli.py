@@ -55,7 +55,7 @@ async def test_import_takes_files_and_folders_and_reports_every_failure(
     result = run(database_url, "import", str(folder), str(single), str(missing), cwd=tmp_path)
 
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "importing" in result.stderr
+    assert result.stderr.splitlines()[-1] == "imported 6 of 6 files"  # not a terminal: no bar, a count
     lines = result.stdout.splitlines()
     imported = [line.split(" ") for line in lines if line.startswith("imported ")]
     assert [(words[1], words[2]) for words in imported] == [
@@ -103,3 +103,17 @@ def test_import_needs_a_path(database_url: str, tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert "usage:" in result.stderr
+
+
+def test_a_long_import_off_a_terminal_reports_every_hundred_files(database_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "postmortems"
+    folder.mkdir()
+    for number in range(205):
+        (folder / f"{number:03}.md").write_text(QUICK_DOCUMENT.replace("Deploy stuck", f"Deploy {number}"))
+
+    result = run(database_url, "import", str(folder), cwd=tmp_path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    progress = [line for line in result.stderr.splitlines() if line.startswith("imported ")]
+    assert progress == ["imported 100 of 205 files", "imported 200 of 205 files", "imported 205 of 205 files"]
+    assert result.stdout.splitlines()[-1] == "205 imported, 0 failed"
