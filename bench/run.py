@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         environment = processes.environment(url, args.pool_size)
         subprocess.run(postmortems("migrate"), env=environment, check=True)  # noqa: S603
         started = time.perf_counter()
-        seeded = seed(url, args.postmortems, midnight_today())
+        seeded = seed(url, args.postmortems, midnight_today(), progress=partial(print, flush=True))
         seeding_seconds = time.perf_counter() - started
         print(
             f"seeded {seeded.postmortems} postmortems, {seeded.action_items} action items and "

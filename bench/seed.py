@@ -193,9 +193,12 @@ class _Batches:
             rows.clear()
 
 
-def seed(database_url: str, postmortems: int, today: datetime) -> Seeded:
+def seed(database_url: str, postmortems: int, today: datetime, progress: Callable[[str], None] = print) -> Seeded:
     """Write `postmortems` postmortems with about 10 action items and 4.5 timeline events each, in
-    batches of INSERTs; then what the database derives from them, and on PostgreSQL the statistics."""
+    batches of INSERTs; then what the database derives from them, and on PostgreSQL the statistics.
+
+    `progress` hears a line at every tenth of the rows and at each later step: seeding takes minutes."""
+    tenth = max(postmortems // 10, 1)
     rng = random.Random(4711)  # noqa: S311 - reproducible data, not secrets
     events_rng = random.Random(815)  # noqa: S311 - a stream of its own: the other rows stay as they were
     batches = _Batches()
@@ -209,10 +212,14 @@ def seed(database_url: str, postmortems: int, today: datetime) -> Seeded:
                 batches.add(TimelineEvent, timeline_rows(row, events_rng))
                 if number % BATCH == 0:
                     batches.flush(connection)
+                if number % tenth == 0:
+                    progress(f"seeding: {number} of {postmortems} postmortems written")
             batches.flush(connection)
             restore_triggers()
+            progress("seeding: deriving search documents and labels")
             rebuild_derived(connection)
         if engine.dialect.name == "postgresql":
+            progress("seeding: VACUUM ANALYZE")
             # As autovacuum soon would: statistics, and the visibility map that index-only scans need.
             # SQLite is left as the service leaves it.
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

@@ -35,6 +35,7 @@ def test_bench_run_measures_every_operation_without_a_failure(tmp_path: Path) ->
     )
 
     assert run.returncode == 0, run.stdout + run.stderr
+    assert "seeding: 30 of 30 postmortems written\n" in run.stdout  # seeding minutes long is not silent
     result = json.loads(output.read_text())
     assert result["metadata"]["backend"] == ("postgresql" if server_url else "sqlite")
     measured = {entry["name"]: entry for entry in result["operations"]}
