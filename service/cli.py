@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import contextlib
+import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -121,7 +122,7 @@ def _serve(args: argparse.Namespace) -> int:
     from service import server
 
     settings = get_settings()
-    print(f"database: {describe_database(settings.database_url)}", file=sys.stderr)
+    logging.getLogger("postmortems").info("database: %s", describe_database(settings.database_url))
     if not _schema_ready(settings.database_url):
         return 1
     server.run(
