@@ -4,8 +4,9 @@ The feed is read by position: a consumer that has seen position N asks for what 
 no event may appear below a position already read. On SQLite writers take turns, so positions are
 given in commit order. On PostgreSQL concurrent transactions would take positions from the sequence
 and commit in another order; an event is therefore recorded under a transaction-scoped advisory lock,
-taken just before its position, and held to the commit. Events are recorded last in each transaction,
-so the lock is held for little more than the commit, and nothing locked after it can deadlock.
+taken just before its position, and held to the commit. Events are recorded after the rows they are
+about are written and locked, so the lock is held for little more than the commit, and what a
+transaction locks after it (an import's new rows) no other transaction can be waiting for.
 """
 
 import uuid
@@ -34,7 +35,7 @@ _INSERT = Statement(
 
 
 async def record(unit: UnitOfWork, type_: EventType, *, resource_id: uuid.UUID, data: BaseModel) -> None:
-    """Add an event and its deliveries to the subscriptions that want it; call last in the transaction."""
+    """Add an event and its deliveries to the subscriptions that want it; call once the change is written."""
     if unit.dialect.name == "postgresql":
         await _LOCK.all(unit)
     row = await _INSERT.one(

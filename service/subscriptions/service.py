@@ -7,7 +7,6 @@ as the trackers' secrets). Endpoints are checked when saved (`urls`), and again 
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -122,9 +121,8 @@ async def list_deliveries(
         statement = statement.where(col(Delivery.status) == status)
     rows, next_cursor = await page_by_id(session, statement, col(Delivery.id), page, descending=True)
     attempts = await _attempts_of(session, [delivery.id for delivery, _ in rows])
-    return [_delivery_read(delivery, event_type, attempts.get(delivery.id, [])) for delivery, event_type in rows], (
-        next_cursor
-    )
+    reads = [_delivery_read(delivery, event_type, attempts.get(delivery.id, [])) for delivery, event_type in rows]
+    return reads, next_cursor
 
 
 async def get_delivery(session: AsyncSession, subscription: Subscription, delivery_id: uuid.UUID) -> Delivery:
@@ -154,9 +152,9 @@ async def resend(session: AsyncSession, subscription: Subscription, delivery: De
     delivery.completed_at = None
     delivery.updated_at = now
     await session.flush()
-    event = await session.get(Event, delivery.event_id)
+    event_type = (await session.exec(select(Event.type).where(col(Event.id) == delivery.event_id))).one()
     attempts = await _attempts_of(session, [delivery.id])
-    return _delivery_read(delivery, event.type if event else None, attempts.get(delivery.id, []))
+    return _delivery_read(delivery, event_type, attempts.get(delivery.id, []))
 
 
 async def _check_url(url: str, allowed: Sequence[urls.Network]) -> None:
@@ -180,7 +178,7 @@ async def _attempts_of(session: AsyncSession, delivery_ids: list[uuid.UUID]) -> 
     return attempts
 
 
-def _delivery_read(delivery: Delivery, event_type: Any, attempts: list[AttemptRead]) -> SubscriptionDeliveryRead:
+def _delivery_read(delivery: Delivery, event_type: str, attempts: list[AttemptRead]) -> SubscriptionDeliveryRead:
     return SubscriptionDeliveryRead.model_validate(
         delivery.model_dump() | {"event_type": event_type, "attempt_log": attempts}
     )
