@@ -110,6 +110,7 @@ async def _seed(database_url: str, count: int, events: int) -> bool:
                             contributing_factors=[_prose(rng, 12) for _ in range(3)],
                             lessons_learned=_prose(rng, 25),
                         ),
+                        actor=None,
                     )
                     postmortem = await postmortems_service.get(session, created.id)
                     for minute in range(events):

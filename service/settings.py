@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from service.action_items.models import Priority
@@ -125,6 +125,17 @@ class Settings(BaseSettings):
         default_factory=lambda: dict(DEFAULT_SLO_DAYS),
         description='Calendar days an action item may take from its creation, per priority, e.g. {"P0": 3}; '
         "missing priorities keep their default (P0 7, P1 14, P2 90).",
+    )
+
+    subscription_allowed_networks: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="Networks event subscriptions may send to although they are private, shared or link-local, "
+        'as a JSON list of CIDRs, e.g. ["10.20.0.0/16"]; none by default.',
+    )
+    subscription_disable_after_failing_hours: Annotated[float, Field(gt=0)] = Field(
+        default=72.0,
+        description="A subscription whose endpoint failed every delivery attempt for this long is disabled, "
+        "with the reason in `disabled_reason`.",
     )
 
     cors_allow_origins: list[str] = Field(

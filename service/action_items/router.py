@@ -52,13 +52,13 @@ async def _page(unit: UnitOfWork, filters: ActionItemFilters, settings: Settings
     responses=responses(401, 403, 404, 409, 413, 415, 422, created=True),
 )
 async def create(
-    _: WriteAccess, item_in: ActionItemCreate, postmortem_id: PostmortemId, unit: UnitDep, settings: SettingsDep
+    principal: WriteAccess, item_in: ActionItemCreate, postmortem_id: PostmortemId, unit: UnitDep, settings: SettingsDep
 ) -> Response:
     """Add an action item to a postmortem."""
-    row = await action_items_service.create(unit, postmortem_id, item_in)
-    return json_response(
-        _read(row, settings), status_code=201, headers={"Location": f"/v1/action-items/{row['id']}"}, etag=True
+    item = await action_items_service.create(
+        unit, postmortem_id, item_in, slo_days=settings.action_item_slo_days, actor=principal
     )
+    return json_response(item, status_code=201, headers={"Location": f"/v1/action-items/{item.id}"}, etag=True)
 
 
 @router.get(
@@ -111,7 +111,7 @@ async def get(_: ReadAccess, item: ItemDep, settings: SettingsDep, response: Res
     responses=responses(401, 403, 404, 409, 412, 413, 415, 422, etag=True),
 )
 async def update(
-    _: WriteAccess,
+    principal: WriteAccess,
     changes: ActionItemUpdate,
     item: LockedItem,
     unit: UnitDep,
@@ -120,10 +120,9 @@ async def update(
     if_match: IfMatchHeader = None,
 ) -> ActionItemRead:
     """Change the fields sent; once the postmortem is complete only `status` may change."""
-    item = await action_items_service.update(
-        unit, item, changes, if_match=if_match, slo_days=settings.action_item_slo_days
+    read = await action_items_service.update(
+        unit, item, changes, if_match=if_match, slo_days=settings.action_item_slo_days, actor=principal
     )
-    read = _read(item, settings)
     set_etag(response, read)
     return read
 

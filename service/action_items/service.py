@@ -20,12 +20,14 @@ from service.action_items.models import (
     UNFINISHED,
     ActionItem,
     ActionItemCreate,
+    ActionItemRead,
     ActionItemUpdate,
     ItemStatus,
     SyncStatus,
     stamp_completion,
 )
 from service.action_items.slo import SloDays, to_read
+from service.auth.models import Principal
 from service.core.base import new_id
 from service.core.clock import utc_now
 from service.core.database import UnitOfWork
@@ -33,6 +35,7 @@ from service.core.errors import NotFound
 from service.core.etag import check_if_match
 from service.core.pagination import cut_by_id, decode_key
 from service.core.sql import Statement, param
+from service.events import changes
 from service.integrations import service as integrations_service
 from service.integrations.models import Integration
 from service.outbox import service as outbox_service
@@ -66,8 +69,12 @@ _INSERT = Statement(
 )
 
 
-async def create(unit: UnitOfWork, postmortem_id: uuid.UUID, item_in: ActionItemCreate) -> dict[str, Any]:
-    """The new item's row; it is linked to the integration its ticket goes to, and pushed when that is due now."""
+async def create(
+    unit: UnitOfWork, postmortem_id: uuid.UUID, item_in: ActionItemCreate, *, slo_days: SloDays, actor: Principal | None
+) -> ActionItemRead:
+    """The new item; it is linked to the integration its ticket goes to, and pushed when that is due now.
+
+    `slo_days` (the settings in force) judge its SLO in the answer and in its event."""
     found = await _POSTMORTEM_AND_TICKET.one_or_none(
         unit, postmortem_id=postmortem_id, integration_id=item_in.integration_id
     )
@@ -102,7 +109,9 @@ async def create(unit: UnitOfWork, postmortem_id: uuid.UUID, item_in: ActionItem
         await outbox_service.enqueue(
             unit, DeliveryKind.PUSH, action_item_id=row["id"], integration_id=found["ticket"], new_item=True
         )
-    return row
+    created = to_read(row, slo_days)
+    await changes.action_item_created(unit, created, actor=actor)
+    return created
 
 
 async def get(session: AsyncSession, item_id: uuid.UUID, *, for_update: bool = False) -> ActionItem:
@@ -141,27 +150,36 @@ async def list_for_postmortem(session: AsyncSession, postmortem_id: uuid.UUID) -
 
 
 async def update(
-    unit: UnitOfWork, item: ActionItem, changes: ActionItemUpdate, *, if_match: str | None, slo_days: SloDays
-) -> ActionItem:
+    unit: UnitOfWork,
+    item: ActionItem,
+    item_in: ActionItemUpdate,
+    *,
+    if_match: str | None,
+    slo_days: SloDays,
+    actor: Principal | None,
+) -> ActionItemRead:
     """Apply a partial update; on a frozen postmortem only the status may change.
 
     `If-Match` names the item's representation, whose SLO fields `slo_days` (the settings in force) decide.
     """
     session = await unit.session()
     await check_if_match(if_match, lambda: to_read(item, slo_days))
-    values = changes.model_dump(exclude_unset=True)
+    values = item_in.model_dump(exclude_unset=True)
     if CONTENT_FIELDS & values.keys():
         ensure_editable((await _postmortem_of(session, item)).status, "its action items' content")
     if "integration_id" in values:
-        await integrations_service.ensure_exists(session, changes.integration_id)
+        await integrations_service.ensure_exists(session, item_in.integration_id)
     changed = {name for name, value in values.items() if getattr(item, name) != value}
+    old_status = item.status
     for name, value in values.items():
         setattr(item, name, value)
     stamp_completion(item)
     item.updated_at = utc_now()
     await sync_service.on_item_changed(unit, item, changed)
     await session.flush()
-    return item
+    updated = to_read(item, slo_days)
+    await changes.action_item_updated(unit, updated, changed, old_status, actor=actor)
+    return updated
 
 
 async def delete(session: AsyncSession, item: ActionItem, *, if_match: str | None, slo_days: SloDays) -> None:

@@ -86,7 +86,7 @@ async def _import_file(path: Path, database: Database, slo_days: SloDays) -> uui
         return [Failure(path, f"is not UTF-8 (byte {exc.start})")]
     async with database.unit(write=True) as unit:
         try:
-            document = await documents_service.import_markdown(unit, markdown, slo_days=slo_days)
+            document = await documents_service.import_markdown(unit, markdown, slo_days=slo_days, actor=None)
         except DomainError as exc:
             await unit.rollback()
             if not exc.errors:

@@ -139,7 +139,7 @@ async def export(
     openapi_extra=IMPORT_BODY,
 )
 async def import_document(
-    _: WriteAccess, request: Request, unit: UnitDep, settings: SettingsDep, response: Response
+    principal: WriteAccess, request: Request, unit: UnitDep, settings: SettingsDep, response: Response
 ) -> PostmortemDocument:
     """Create a draft from a Markdown document; a malformed one is refused whole, each error naming section and line."""
     charset = _charset(request.headers.get("content-type", ""))
@@ -155,7 +155,9 @@ async def import_document(
             "the document is not UTF-8",
             [FieldError("body", f"byte {exc.start} is not UTF-8", "encoding")],
         ) from exc
-    document = await documents_service.import_markdown(unit, markdown, slo_days=settings.action_item_slo_days)
+    document = await documents_service.import_markdown(
+        unit, markdown, slo_days=settings.action_item_slo_days, actor=principal
+    )
     set_created(response, f"/v1/postmortems/{document.id}", document, shown_as=PostmortemRead)
     return document
 

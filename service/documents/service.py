@@ -5,6 +5,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.action_items import service as action_items_service
 from service.action_items import slo
+from service.auth.models import Principal
 from service.core.database import UnitOfWork
 from service.core.errors import FieldError, Unprocessable
 from service.documents import parse
@@ -36,7 +37,9 @@ async def document(unit: UnitOfWork, postmortem_id: uuid.UUID, *, slo_days: slo.
     )
 
 
-async def import_markdown(unit: UnitOfWork, markdown: str, *, slo_days: slo.SloDays) -> PostmortemDocument:
+async def import_markdown(
+    unit: UnitOfWork, markdown: str, *, slo_days: slo.SloDays, actor: Principal | None
+) -> PostmortemDocument:
     """A new draft postmortem, with its timeline and action items, from a Markdown document.
 
     Writes through the same services as the API, in the caller's transaction; raises
@@ -47,7 +50,7 @@ async def import_markdown(unit: UnitOfWork, markdown: str, *, slo_days: slo.SloD
     session = await unit.session()
     errors = await _unknown_integrations(session, valid)
     try:
-        created = await postmortems_service.create(unit, valid.postmortem)
+        created = await postmortems_service.create(unit, valid.postmortem, actor=actor)
     except Unprocessable as exc:
         errors += [_locate(error, valid) for error in exc.errors]
         created = None
@@ -58,7 +61,7 @@ async def import_markdown(unit: UnitOfWork, markdown: str, *, slo_days: slo.SloD
     postmortem = await postmortems_service.get(session, created.id)
     await timeline_service.add_all(session, postmortem, valid.events)
     for item in valid.items:
-        await action_items_service.create(unit, postmortem.id, item)
+        await action_items_service.create(unit, postmortem.id, item, slo_days=slo_days, actor=actor)
     return await document(unit, postmortem.id, slo_days=slo_days)
 
 

@@ -14,6 +14,7 @@ class DeliveryKind(StrEnum):
     PUSH = "tracker.push"  # create or update the ticket of an action item
     SYNC = "tracker.sync"  # read the ticket's state back (reconcile)
     WEBHOOK = "webhook.apply"  # apply a received webhook
+    EVENT = "event.deliver"  # send an event to a subscription's endpoint
 
 
 class DeliveryStatus(StrEnum):
@@ -44,6 +45,14 @@ class Delivery(IdMixin, TimestampMixin, table=True):
             postgresql_where=sa.text("status = 'pending' AND kind = 'webhook.apply'"),
             sqlite_where=sa.text("status = 'pending' AND kind = 'webhook.apply'"),
         ),
+        # An event's delivery waits for the earlier pending ones about the same resource (see `claim`).
+        sa.Index(
+            "ix_delivery_pending_event",
+            "resource_id",
+            "event_id",
+            postgresql_where=sa.text("status = 'pending' AND kind = 'event.deliver'"),
+            sqlite_where=sa.text("status = 'pending' AND kind = 'event.deliver'"),
+        ),
     )
 
     kind: DeliveryKind = SQLField(sa_type=enum_type(DeliveryKind))
@@ -57,6 +66,17 @@ class Delivery(IdMixin, TimestampMixin, table=True):
     inbound_event_id: uuid.UUID | None = SQLField(
         default=None, foreign_key="inbound_event.id", ondelete="CASCADE", index=True
     )
+    subscription_id: uuid.UUID | None = SQLField(
+        default=None, foreign_key="subscription.id", ondelete="CASCADE", index=True
+    )
+    event_id: int | None = SQLField(
+        default=None,
+        foreign_key="event.id",
+        ondelete="CASCADE",
+        sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+    )
+    resource_id: uuid.UUID | None = SQLField(default=None, description="The event's postmortem or action item.")
+    response_status: int | None = SQLField(default=None, description="The HTTP status of the last answer.")
     attempts: int = SQLField(default=0)
     next_attempt_at: datetime = SQLField(sa_type=UTCDateTime)
     locked_until: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
@@ -75,6 +95,7 @@ class DeliveryAttempt(IdMixin, table=True):
     started_at: datetime = SQLField(sa_type=UTCDateTime)
     finished_at: datetime = SQLField(sa_type=UTCDateTime)
     outcome: str = SQLField(max_length=10)  # done | retry | dead
+    response_status: int | None = SQLField(default=None)
     error: str | None = SQLField(default=None, sa_type=sa.Text)
 
 

@@ -8,6 +8,7 @@ without doing a delivery twice; on SQLite writers are serialised by the database
 
 import random
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,6 +47,9 @@ _INSERT = Statement(
         action_item_id=param("action_item_id"),
         integration_id=param("integration_id"),
         inbound_event_id=param("inbound_event_id"),
+        subscription_id=param("subscription_id"),
+        event_id=param("event_id"),
+        resource_id=param("resource_id"),
         attempts=0,
         next_attempt_at=param("now"),
         created_at=param("now"),
@@ -61,6 +65,9 @@ async def enqueue(
     action_item_id: uuid.UUID | None = None,
     integration_id: uuid.UUID | None = None,
     inbound_event_id: uuid.UUID | None = None,
+    subscription_id: uuid.UUID | None = None,
+    event_id: int | None = None,
+    resource_id: uuid.UUID | None = None,
     new_item: bool = False,
 ) -> None:
     """Add work in the unit's transaction; joins a waiting delivery of the same kind for the same item.
@@ -80,6 +87,9 @@ async def enqueue(
         action_item_id=action_item_id,
         integration_id=integration_id,
         inbound_event_id=inbound_event_id,
+        subscription_id=subscription_id,
+        event_id=event_id,
+        resource_id=resource_id,
         now=now,
     )
 
@@ -127,7 +137,19 @@ class Claimed:
     action_item_id: uuid.UUID | None
     integration_id: uuid.UUID | None
     inbound_event_id: uuid.UUID | None
+    subscription_id: uuid.UUID | None
+    event_id: int | None
+    resource_id: uuid.UUID | None
     attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """What a handler whose work was one HTTP request returns: what to save, and the answer's status,
+    which the attempt's record keeps."""
+
+    save: Callable[[UnitOfWork], Awaitable[None]]
+    response_status: int
 
 
 _CLAIMED = tuple(field.name for field in fields(Claimed))
@@ -160,6 +182,13 @@ _FIRST_PENDING_WEBHOOK = Statement(
     .order_by(_deliveries.c.id)
     .limit(1)
 )
+_PENDING_EVENTS_OF_RESOURCES = Statement(
+    lambda dialect: sa.select(_deliveries.c.subscription_id, _deliveries.c.resource_id, _deliveries.c.event_id).where(
+        _deliveries.c.status == DeliveryStatus.PENDING,
+        _deliveries.c.kind == DeliveryKind.EVENT,
+        in_list(_deliveries.c.resource_id, param("resources", UuidList()), dialect),
+    )
+)
 _LEASE = Statement(
     lambda dialect: (
         sa.update(_deliveries)
@@ -173,7 +202,9 @@ async def claim(unit: UnitOfWork, *, limit: int, lease: timedelta) -> list[Claim
     """Lease up to `limit` due deliveries, oldest due first, that nothing earlier holds back; count the attempt.
 
     An action item's deliveries run one at a time, in order (two pushes at once would both create a
-    ticket), and an integration's webhooks in the order they arrived (each may move the same ticket).
+    ticket), an integration's webhooks in the order they arrived (each may move the same ticket), and
+    a subscription's events about one resource in the order they happened (a receiver must not see a
+    postmortem complete before it saw it submitted).
     The first due deliveries are locked (others' claims skip them), and each is checked against the
     earlier pending deliveries of its item or integration by index lookups. (As one statement with
     NOT EXISTS, the check depended on statistics: after a burst of new deliveries the planner thought
@@ -190,9 +221,13 @@ async def claim(unit: UnitOfWork, *, limit: int, lease: timedelta) -> list[Claim
     for integration_id in {d.integration_id for d in due if d.kind is DeliveryKind.WEBHOOK and d.integration_id}:
         first_webhook[integration_id] = (await _FIRST_PENDING_WEBHOOK.one(unit, integration_id=integration_id))["id"]
 
+    first_event = await _first_events(unit, due)
+
     def first_in_line(delivery: Claimed) -> bool:
         if delivery.action_item_id is not None and first_of_item[delivery.action_item_id] != delivery.id:
             return False
+        if delivery.kind is DeliveryKind.EVENT:
+            return first_event.get((delivery.subscription_id, delivery.resource_id)) == delivery.event_id
         return delivery.kind is not DeliveryKind.WEBHOOK or (
             delivery.integration_id is not None and first_webhook[delivery.integration_id] == delivery.id
         )
@@ -201,6 +236,19 @@ async def claim(unit: UnitOfWork, *, limit: int, lease: timedelta) -> list[Claim
     if claimed:
         await _LEASE.all(unit, ids=[d.id for d in claimed], locked_until=now + lease, now=now)
     return [replace(delivery, attempts=delivery.attempts + 1) for delivery in claimed]
+
+
+async def _first_events(
+    unit: UnitOfWork, due: list[Claimed]
+) -> dict[tuple[uuid.UUID | None, uuid.UUID | None], int | None]:
+    """For each subscription and resource among the due event deliveries, the earliest pending event."""
+    resources = list({d.resource_id for d in due if d.kind is DeliveryKind.EVENT and d.resource_id is not None})
+    first: dict[tuple[uuid.UUID | None, uuid.UUID | None], int | None] = {}
+    for row in await _PENDING_EVENTS_OF_RESOURCES.all(unit, resources=resources) if resources else []:
+        key = (row["subscription_id"], row["resource_id"])
+        earliest = first.get(key)
+        first[key] = row["event_id"] if earliest is None else min(earliest, row["event_id"])
+    return first
 
 
 _RELEASE = Statement(
@@ -233,6 +281,7 @@ def _settle(**values: Any) -> Statement:
         "locked_until": None,
         "updated_at": param("now"),
         "last_error": sa.func.coalesce(param("error", sa.Text), _deliveries.c.last_error),
+        "response_status": param("response_status", sa.Integer),
     }
     return Statement(sa.update(_deliveries).where(_deliveries.c.id == param("id")).values(values))
 
@@ -247,6 +296,7 @@ _ATTEMPT = Statement(
         started_at=param("started_at"),
         finished_at=param("now"),
         outcome=param("outcome"),
+        response_status=param("response_status"),
         error=param("error"),
     )
 )
@@ -261,8 +311,11 @@ async def record(
     error: str | None = None,
     retry_in: float = 0.0,
     deferred: bool = False,
+    response_status: int | None = None,
 ) -> None:
     """Settle an attempt in the unit's transaction: done, dead, or (outcome None) pending again after `retry_in` s.
+
+    `response_status` is the HTTP status the attempt's answer had, when its handler reports it.
 
     A `deferred` attempt chose to wait rather than fail: it is not counted among the delivery's
     attempts, and its `error` (why it waits) is kept on the attempt only, not as the last error.
@@ -270,15 +323,23 @@ async def record(
     now = utc_now()
     error = error[:2000] if error else None
     next_attempt_at = now + timedelta(seconds=retry_in)
+    answer = {"response_status": response_status}
     if deferred:
-        await _DEFER.all(unit, id=delivery_id, now=now, error=None, next_attempt_at=next_attempt_at)
+        await _DEFER.all(unit, id=delivery_id, now=now, error=None, next_attempt_at=next_attempt_at, **answer)
     elif outcome is None:
-        await _RETRY_LATER.all(unit, id=delivery_id, now=now, error=error, next_attempt_at=next_attempt_at)
+        await _RETRY_LATER.all(unit, id=delivery_id, now=now, error=error, next_attempt_at=next_attempt_at, **answer)
     else:
-        await _FINISH.all(unit, id=delivery_id, now=now, error=error, status=outcome)
+        await _FINISH.all(unit, id=delivery_id, now=now, error=error, status=outcome, **answer)
     label = "deferred" if deferred else "retry" if outcome is None else outcome.value
     await _ATTEMPT.all(
-        unit, id=new_id(), delivery_id=delivery_id, started_at=started_at, now=now, outcome=label, error=error
+        unit,
+        id=new_id(),
+        delivery_id=delivery_id,
+        started_at=started_at,
+        now=now,
+        outcome=label,
+        error=error,
+        **answer,
     )
 
 

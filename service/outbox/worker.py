@@ -7,7 +7,8 @@
     Deferred (the handler must wait to act safely)   -> pending again when it asked, not counted
                                                         as an attempt (`sync.creates`)
 A dead push marks its action item `failed`; `POST /v1/deliveries/{id}/retry` revives it.
-It also enqueues a reconcile for linked items whose state was not confirmed for a while.
+It also enqueues a reconcile for linked items whose state was not confirmed for a while, and
+records `action_item.overdue` for items that passed their due date (`events.overdue`).
 
 A delivery spends most of its time waiting for the tracker, so a worker keeps up to
 POSTMORTEMS_WORKER_CONCURRENCY of them in flight, claiming more as they finish. Claims never hand
@@ -22,6 +23,7 @@ at once instead of when their lease runs out.
 
 import asyncio
 import logging
+import time
 from datetime import datetime, timedelta
 
 from sqlmodel import col, select
@@ -29,11 +31,12 @@ from sqlmodel import col, select
 from service.action_items.models import ActionItem
 from service.core.clock import utc_now
 from service.db import DatabaseUnavailable
+from service.events import overdue
 from service.observability.metrics import Metrics
 from service.outbox import service as outbox_service
 from service.outbox.models import DeliveryKind, DeliveryStatus
 from service.outbox.outage import DatabaseOutage
-from service.outbox.service import Claimed
+from service.outbox.service import Answered, Claimed
 from service.outbox.trackers import TrackerKinds
 from service.sync import rows
 from service.sync import service as sync_service
@@ -44,6 +47,7 @@ from service.trackers.base import PermanentTrackerError, RetryableTrackerError
 logger = logging.getLogger(__name__)
 
 CLAIM_BATCH = 10
+OVERDUE_CHECK_SECONDS = 60.0  # due dates are days: a minute late is on time
 
 InFlight = dict[asyncio.Task[None], Claimed]
 
@@ -55,6 +59,7 @@ class Worker:
         self.metrics = metrics
         self.outage = DatabaseOutage(first_retry_seconds=context.settings.worker_poll_seconds)
         self._trackers = TrackerKinds()
+        self._next_overdue_check = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set, then finish or release the deliveries in flight."""
@@ -114,6 +119,11 @@ class Worker:
             await unit.commit()
         return len(stale)
 
+    async def record_overdue(self) -> int:
+        """Record `action_item.overdue` for the items that passed their due date since the last look."""
+        self._next_overdue_check = time.monotonic() + OVERDUE_CHECK_SECONDS
+        return await overdue.record(self.context.database, self.settings.action_item_slo_days)
+
     async def _claim_more(self, in_flight: InFlight) -> int:
         """Start what is due, as far as there is room; with nothing due or in flight, enqueue reconciles."""
         room = self.settings.worker_concurrency - len(in_flight)
@@ -127,6 +137,8 @@ class Worker:
             task.add_done_callback(in_flight.pop)
         if not in_flight:
             await self.enqueue_reconciles()
+            if time.monotonic() >= self._next_overdue_check:
+                await self.record_overdue()
         return len(claimed)
 
     async def _finish_or_release(self, in_flight: InFlight) -> None:
@@ -167,16 +179,21 @@ class Worker:
         save: Save | None = None
         outcome: DeliveryStatus | None = DeliveryStatus.DONE
         error: str | None = None
+        response_status: int | None = None
         retry_in = 0.0
         deferred = False
         try:
-            save = await HANDLERS[delivery.kind](self.context, delivery)
+            result = await HANDLERS[delivery.kind](self.context, delivery)
+            if isinstance(result, Answered):
+                save, response_status = result.save, result.response_status
+            else:
+                save = result
         except Deferred as exc:
             outcome, error, retry_in, deferred = None, exc.reason, exc.seconds, True
         except PermanentTrackerError as exc:
-            outcome, error = DeliveryStatus.DEAD, exc.message
+            outcome, error, response_status = DeliveryStatus.DEAD, exc.message, exc.response_status
         except RetryableTrackerError as exc:
-            outcome, error = None, exc.message
+            outcome, error, response_status = None, exc.message, exc.response_status
             retry_in = self._backoff(delivery.attempts, exc.retry_after)
         except Exception as exc:
             if isinstance(exc, DatabaseUnavailable):  # not this delivery's fault: logged once for the outage
@@ -189,7 +206,9 @@ class Worker:
             outcome = DeliveryStatus.DEAD
         # If the attempt cannot be settled, the lease runs out and another attempt takes the delivery up again.
         try:
-            await self._settle(delivery, save, started_at, outcome, error, retry_in, deferred=deferred)
+            await self._settle(
+                delivery, save, started_at, outcome, error, retry_in, deferred=deferred, response_status=response_status
+            )
         except DatabaseUnavailable as exc:
             self.outage.noticed(exc)
             return
@@ -215,6 +234,7 @@ class Worker:
         retry_in: float,
         *,
         deferred: bool,
+        response_status: int | None,
     ) -> None:
         """Save what the tracker said and the attempt's outcome, in one transaction."""
         async with self.context.database.unit(write=True) as unit:
@@ -228,6 +248,7 @@ class Worker:
                 error=error,
                 retry_in=retry_in,
                 deferred=deferred,
+                response_status=response_status,
             )
             if outcome is DeliveryStatus.DEAD and delivery.kind is DeliveryKind.PUSH and delivery.action_item_id:
                 loaded = await rows.locked(unit, delivery.action_item_id)

@@ -36,9 +36,9 @@ AUTH_ERRORS = (401, 403)
     response_model=PostmortemRead,
     responses=responses(*AUTH_ERRORS, 409, 413, 415, 422, created=True),
 )
-async def create(_: WriteAccess, postmortem_in: PostmortemCreate, unit: UnitDep) -> Response:
+async def create(principal: WriteAccess, postmortem_in: PostmortemCreate, unit: UnitDep) -> Response:
     """Create a draft postmortem."""
-    postmortem = await postmortems_service.create(unit, postmortem_in)
+    postmortem = await postmortems_service.create(unit, postmortem_in, actor=principal)
     return json_response(
         postmortem, status_code=201, headers={"Location": f"/v1/postmortems/{postmortem.id}"}, etag=True
     )
@@ -75,14 +75,14 @@ async def get(_: ReadAccess, postmortem_id: PostmortemId, unit: UnitDep) -> Resp
     responses=responses(*AUTH_ERRORS, 404, 409, 412, 413, 415, 422, etag=True),
 )
 async def update(
-    _: WriteAccess,
+    principal: WriteAccess,
     changes: PostmortemUpdate,
     postmortem_id: PostmortemId,
     unit: UnitDep,
     if_match: IfMatchHeader = None,
 ) -> Response:
     """Change the fields sent; a complete postmortem is frozen (409)."""
-    postmortem = await postmortems_service.update(unit, postmortem_id, changes, if_match=if_match)
+    postmortem = await postmortems_service.update(unit, postmortem_id, changes, if_match=if_match, actor=principal)
     return json_response(postmortem, etag=True)
 
 

@@ -16,12 +16,14 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.auth.models import Principal
 from service.core.base import new_id
 from service.core.clock import utc_now, utc_today
 from service.core.database import UnitOfWork
 from service.core.errors import Conflict, FieldError, NotFound, Unprocessable
 from service.core.etag import check_if_match
 from service.core.sql import Statement, param
+from service.events import changes
 from service.integrations import service as integrations_service
 from service.postmortems import reads
 from service.postmortems.enums import Severity, Status, Template
@@ -49,7 +51,7 @@ def default_template(severity: Severity) -> Template:
     return Template.QUICK if severity is Severity.P3 else Template.STANDARD
 
 
-async def create(unit: UnitOfWork, postmortem_in: PostmortemCreate) -> PostmortemRead:
+async def create(unit: UnitOfWork, postmortem_in: PostmortemCreate, *, actor: Principal | None) -> PostmortemRead:
     """A new draft; it has no action items yet, so its summary is known without asking."""
     now = utc_now()
     values = _to_columns(postmortem_in.model_dump()) | {
@@ -65,11 +67,18 @@ async def create(unit: UnitOfWork, postmortem_in: PostmortemCreate) -> Postmorte
     }
     await _validate(unit, values, changed=values.keys())
     row = await _INSERT.one(unit, **values)
-    return reads.from_row(row | NO_ITEMS)
+    created = reads.from_row(row | NO_ITEMS)
+    await changes.postmortem_created(unit, created, actor=actor)
+    return created
 
 
 async def update(
-    unit: UnitOfWork, postmortem_id: uuid.UUID, changes: PostmortemUpdate, *, if_match: str | None
+    unit: UnitOfWork,
+    postmortem_id: uuid.UUID,
+    postmortem_in: PostmortemUpdate,
+    *,
+    if_match: str | None,
+    actor: Principal | None,
 ) -> PostmortemRead:
     """Change the fields sent, under the row's lock; the version moves on."""
     current = await _LOCKED.one_or_none(unit, id=postmortem_id, today=utc_today())
@@ -77,10 +86,13 @@ async def update(
         raise NotFound(f"postmortem {postmortem_id} does not exist")
     await check_if_match(if_match, lambda: reads.from_row(dict(current)))
     ensure_editable(current["status"])
-    values = _to_columns(changes.model_dump(exclude_unset=True))
+    values = _to_columns(postmortem_in.model_dump(exclude_unset=True))
     await _validate(unit, current | values, changed=values.keys())
     row = await _update_statement(frozenset(values)).one(unit, id=postmortem_id, updated_at=utc_now(), **values)
-    return reads.from_row(current | row)
+    updated = reads.from_row(current | row)
+    changed = [name for name in values if row[name] != current[name]]
+    await changes.postmortem_updated(unit, updated, changed, actor=actor)
+    return updated
 
 
 async def get(session: AsyncSession, postmortem_id: uuid.UUID, *, for_update: bool = False) -> Postmortem:

@@ -22,6 +22,8 @@ from service.core.database import UnitOfWork
 from service.core.errors import Conflict, FieldError
 from service.core.pagination import PageParams, page_by_id
 from service.core.problems import field_error_body
+from service.events import changes
+from service.postmortems import reads
 from service.postmortems.enums import Severity, Status, Template
 from service.postmortems.models import Impact, Postmortem, Readiness, Transition
 from service.review import service as review_service
@@ -180,6 +182,11 @@ async def apply(
         )
     )
     await session.flush()
+    changed = await reads.read_changed(unit, postmortem)
+    if source is not target:
+        await changes.postmortem_status_changed(unit, changed, source, action=action.value, actor=principal)
+    else:  # an approval
+        await changes.postmortem_updated(unit, changed, ["approvals"], actor=principal)
     return postmortem
 
 

@@ -12,15 +12,19 @@ from dataclasses import dataclass
 
 from sqlmodel import col, select
 
+from service.action_items import slo
 from service.action_items.models import ActionItem
 from service.core.database import Database, UnitOfWork
+from service.events import changes
+from service.events.models import ChangeSource
 from service.integrations import service as integrations_service
 from service.integrations.models import Integration
 from service.integrations.secrets import SecretBox
 from service.outbox.clients import TrackerClients
 from service.outbox.models import DeliveryKind
-from service.outbox.service import Claimed
+from service.outbox.service import Answered, Claimed
 from service.settings import Settings
+from service.subscriptions import delivery as subscriptions_delivery
 from service.sync import creates, rows
 from service.sync import service as sync_service
 from service.trackers.base import PermanentTrackerError, RemoteIssue, TrackerAdapter
@@ -37,7 +41,7 @@ class Context:
 
 
 Save = Callable[[UnitOfWork], Awaitable[None]]
-Handler = Callable[[Context, Claimed], Awaitable[Save | None]]
+Handler = Callable[[Context, Claimed], Awaitable[Save | Answered | None]]
 
 
 async def push(context: Context, delivery: Claimed) -> Save:
@@ -72,6 +76,7 @@ async def push(context: Context, delivery: Claimed) -> Save:
             sync_service.apply_remote(loaded.item, remote)  # the ticket's status changed in the tracker meanwhile
         sync_service.save_link(loaded.item, integration.kind.value, remote)
         await rows.save(unit, loaded)
+        await _record_status_change(context, unit, loaded, integration.kind.value)
 
     return save
 
@@ -83,7 +88,8 @@ async def sync(context: Context, delivery: Claimed) -> Save | None:
     adapter = _adapter(context, _integration_of(found))
     if found.item.external_id is None:
         return None
-    return _taking(delivery.action_item_id, await adapter.fetch_issue(found.item.external_id))
+    remote = await adapter.fetch_issue(found.item.external_id)
+    return _taking(context, delivery.action_item_id, remote, _integration_of(found).kind.value)
 
 
 async def apply_webhook(context: Context, delivery: Claimed) -> Save | None:
@@ -105,17 +111,18 @@ async def apply_webhook(context: Context, delivery: Claimed) -> Save | None:
         item_id = (await session.exec(statement)).first()
     if item_id is None or not (event.deleted or event.issue is not None):
         return None
-    return _taking(item_id, None if event.deleted else event.issue)
+    return _taking(context, item_id, None if event.deleted else event.issue, integration.kind.value)
 
 
 HANDLERS: dict[DeliveryKind, Handler] = {
     DeliveryKind.PUSH: push,
     DeliveryKind.SYNC: sync,
     DeliveryKind.WEBHOOK: apply_webhook,
+    DeliveryKind.EVENT: subscriptions_delivery.deliver,
 }
 
 
-def _taking(item_id: uuid.UUID | None, remote: RemoteIssue | None) -> Save:
+def _taking(context: Context, item_id: uuid.UUID | None, remote: RemoteIssue | None, tracker: str) -> Save:
     """Take the ticket's state; `remote` None means the ticket was deleted or moved away."""
 
     async def save(unit: UnitOfWork) -> None:
@@ -124,10 +131,19 @@ def _taking(item_id: uuid.UUID | None, remote: RemoteIssue | None) -> Save:
             return
         if sync_service.apply_remote(loaded.item, remote):
             await rows.save(unit, loaded)
+            await _record_status_change(context, unit, loaded, tracker)
         else:
             await sync_service.confirm(unit, [loaded.item.id])
 
     return save
+
+
+async def _record_status_change(context: Context, unit: UnitOfWork, loaded: rows.Loaded, tracker: str) -> None:
+    """`action_item.status_changed` when the tracker moved the item's status (called after `rows.save`)."""
+    old_status = loaded.columns["status"]
+    if loaded.item.status != old_status:
+        item = slo.to_read(loaded.item, context.settings.action_item_slo_days)
+        await changes.action_item_status_changed(unit, item, old_status, source=ChangeSource(tracker), actor=None)
 
 
 async def _with_context(unit: UnitOfWork, delivery: Claimed) -> rows.ItemInContext:

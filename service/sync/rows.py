@@ -96,11 +96,12 @@ async def locked(unit: UnitOfWork, item_id: uuid.UUID) -> Loaded | None:
 
 
 async def save(unit: UnitOfWork, loaded: Loaded) -> None:
-    """Write the columns of `loaded.item` that changed since it was read, with a new version."""
+    """Write the columns of `loaded.item` that changed since it was read, with a new version (the item shows it)."""
     changed = frozenset(name for name, value in loaded.columns.items() if getattr(loaded.item, name) != value)
     if changed:
         values = {name: getattr(loaded.item, name) for name in changed}
         await _update(changed).all(unit, id=loaded.item.id, **values)
+        loaded.item.version += 1
 
 
 @functools.cache

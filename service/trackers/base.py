@@ -5,7 +5,8 @@ so tests can point it at a fake server. Failures are classified at this edge:
 
     TrackerError                `refused`: the tracker answered with a 4xx, so the request did
     │                           nothing; `created_issue_id`: the ticket `create_issue` had made
-    │                           when a later step of it failed
+    │                           when a later step of it failed; `response_status`: the answer's
+    │                           HTTP status, when there was an answer
     ├── RetryableTrackerError   timeouts, dropped connections, 408, 409, 429, 5xx; carries
     │                           `retry_after` seconds when the tracker said how long to wait
     └── PermanentTrackerError   any other 4xx, or an answer that cannot be understood:
@@ -28,16 +29,24 @@ from service.action_items.models import ItemStatus, Priority
 
 
 class TrackerError(Exception):
-    def __init__(self, message: str, *, refused: bool = False) -> None:
+    def __init__(self, message: str, *, refused: bool = False, response_status: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.refused = refused
+        self.response_status = response_status
         self.created_issue_id: str | None = None
 
 
 class RetryableTrackerError(TrackerError):
-    def __init__(self, message: str, *, retry_after: float | None = None, refused: bool = False) -> None:
-        super().__init__(message, refused=refused)
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        refused: bool = False,
+        response_status: int | None = None,
+    ) -> None:
+        super().__init__(message, refused=refused, response_status=response_status)
         self.retry_after = retry_after
 
 
@@ -163,9 +172,12 @@ def raise_for_tracker_status(response: httpx.Response) -> None:
     refused = 400 <= status < 500
     if status in (408, 409, 429) or status >= 500 or rate_limited:
         raise RetryableTrackerError(
-            f"HTTP {status}: {excerpt}", retry_after=retry_after_seconds(response), refused=refused
+            f"HTTP {status}: {excerpt}",
+            retry_after=retry_after_seconds(response),
+            refused=refused,
+            response_status=status,
         )
-    raise PermanentTrackerError(f"HTTP {status}: {excerpt}", refused=refused)
+    raise PermanentTrackerError(f"HTTP {status}: {excerpt}", refused=refused, response_status=status)
 
 
 async def send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:

@@ -38,11 +38,19 @@ WEBHOOK = ("POST", "/v1/webhooks/{kind}/{integration_id}")
 """Called by the trackers themselves, signed with the integration's webhook secret instead of an API key."""
 OPERATIONS = [operation for operation in _v1_operations() if operation != WEBHOOK]
 # Key management and tracker integrations are for admins only, and so are these operations.
-ADMIN_PREFIXES = ("/v1/api-keys", "/v1/integrations")
+ADMIN_PREFIXES = ("/v1/api-keys", "/v1/integrations", "/v1/subscriptions")
 ADMIN_OPERATIONS = {("POST", "/v1/postmortems/{postmortem_id}/reopen")}
 # POSTs that change nothing, so that any key may make them.
 READ_OPERATIONS = {("POST", "/v1/policy/evaluate")}
-PATH_PARAMETERS = ("postmortem_id", "event_id", "item_id", "key_id", "integration_id", "delivery_id")
+PATH_PARAMETERS = (
+    "postmortem_id",
+    "event_id",
+    "item_id",
+    "key_id",
+    "integration_id",
+    "delivery_id",
+    "subscription_id",
+)
 WEBHOOK_SECRET = "whsec-0b4f3c1e9d2a4c7b"
 TRACKER_SETTINGS: dict[str, dict[str, str]] = {
     "github": {"owner": "acme", "repo": "incidents"},
@@ -129,6 +137,8 @@ async def existing_ids(admin_client: httpx.AsyncClient) -> dict[str, str]:
     key = await create_key(admin_client, name="spare", scope="read")
     deliveries = await admin_client.get("/v1/deliveries", params={"action_item_id": item["id"]})
     [delivery] = deliveries.json()["items"]
+    subscription = await admin_client.post("/v1/subscriptions", json={"url": "https://127.0.0.1/hooks"})
+    assert subscription.status_code == 201, subscription.text
     return {
         "postmortem_id": postmortem["id"],
         "event_id": event["id"],
@@ -136,6 +146,7 @@ async def existing_ids(admin_client: httpx.AsyncClient) -> dict[str, str]:
         "key_id": key["id"],
         "integration_id": integration["id"],
         "delivery_id": delivery["id"],
+        "subscription_id": subscription.json()["id"],
     }
 
 
