@@ -37,6 +37,7 @@ print(answer)' "$LAST" """
 PLACEHOLDERS = {
     "the id from the response": ANSWER_FIELD + "id",
     "the id of a delivery from that list": ANSWER_FIELD + "items 0 id",
+    "the next_cursor from the response": ANSWER_FIELD + "next_cursor",
 }
 
 
@@ -196,6 +197,19 @@ EXPECTED: list[tuple[str, str, int, Check | None]] = [
     ("GET", "/v1/deliveries", 200, items(1)),
     ("POST", f"/v1/deliveries/{ID}/retry", 409, contains("only dead deliveries can be retried")),
     ("POST", f"/v1/action-items/{ID}/sync", 409, contains("no ticket to sync with yet")),
+    ("POST", "/v1/subscriptions", 201, lambda call: call.json()["secret"].startswith("whsec_")),
+    ("POST", f"{PM}/action-items", 201, fields(title="Alert on queue depth")),
+    ("POST", f"/v1/subscriptions/{ID}/rotate-secret", 200, lambda call: call.json()["secret"].startswith("whsec_")),
+    (
+        "GET",
+        f"/v1/subscriptions/{ID}/deliveries",
+        200,
+        lambda call: call.json()["items"][0]["event_type"] == "action_item.created",
+    ),
+    ("POST", f"/v1/subscriptions/{ID}/deliveries/{ID}/retry", 409, contains("pending")),
+    ("PATCH", f"/v1/subscriptions/{ID}", 200, fields(enabled=True)),
+    ("GET", r"/v1/events\?limit=100", 200, lambda call: call.json()["items"][0]["type"] == "postmortem.created"),
+    ("GET", r"/v1/events\?after=.*&type=action_item.overdue", 200, items(0)),
     ("POST", "/v1/policy/evaluate", 200, fields(required=True, template="quick")),
     ("DELETE", "/v1/postmortems", 405, contains("allow: GET, HEAD, OPTIONS, POST")),
 ]
