@@ -35,6 +35,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from service.review import scorer
 from service.review.lexicon import (
     ATTACHING_PREPOSITIONS,
     NEGATIONS,
@@ -115,10 +116,18 @@ def find_blame(text: str, people: Iterable[str] = ()) -> list[BlameMatch]:
     known = frozenset(name.strip().lstrip("@").lower() for name in people if name.strip())
     matches = []
     for sentence in split_sentences(text):
-        match = _blame_in_sentence(sentence, known)
+        match = _blame_in_sentence(sentence, known) or _scored_blame(sentence, known)
         if match is not None:
             matches.append(match)
     return matches
+
+
+def _scored_blame(text: str, people: frozenset[str]) -> BlameMatch | None:
+    """The learned scorer's verdict on a sentence the rules pass; it has no category, so it is a judgement."""
+    scored = scorer.load().flags(text, people)
+    if scored is None:
+        return None
+    return BlameMatch(text, scored.actor or UNNAMED, scored.phrase, Category.JUDGEMENT)
 
 
 def _blame_in_sentence(text: str, people: frozenset[str]) -> BlameMatch | None:

@@ -11,11 +11,20 @@ kind of event through the system, the team as "we", or a person doing something 
   of them are "holdout"). The rule was first tuned on "dev" only, and "holdout" measured it on unseen text;
   holdout's errors have since been read and fixed, so both parts are now tuning data.
 * FRESH_CORPORA: sentences written after that, in voices the first corpora have little of (terse timeline
-  notes, hedges, sarcasm, time-qualified omissions, long multi-clause sentences), never used for tuning: they
-  measure the rule on unseen text. Each file is one split. The misses of "fresh" were printed once, while
-  measuring the rule as it was before the changes they measure; "fresh2" was written then, and its errors
-  have never been read. Before those changes the rule scored P 0.988 / R 0.604 on "fresh" and
-  P 0.976 / R 0.664 on "fresh2"; after, P 1.000 / R 0.799 and P 0.979 / R 0.779.
+  notes, hedges, sarcasm, time-qualified omissions, long multi-clause sentences). Each file is one split. The
+  misses of "fresh" were printed once, while measuring the rule as it was before the changes they measure;
+  "fresh2" was written then, and its errors have never been read. Before those changes the rules scored
+  P 0.988 / R 0.604 on "fresh" and P 0.976 / R 0.664 on "fresh2"; after, P 1.000 / R 0.799 and P 0.979 / R 0.779.
+* Hand-written rules plateaued near 0.8 recall on new text, so a learned scorer (`review.scorer`) now flags
+  what the rules pass; it is trained on dev, holdout, fresh and fresh2, which are therefore all training data
+  (with it: dev P 1.000 / R 0.990, holdout 1.000 / 0.993, fresh 1.000 / 0.896, fresh2 0.982 / 0.877: the
+  scorer leaves sentences with a negation or with no one named to the rules, so even its training sentences
+  are not all caught; its 5-fold cross-validation on those corpora, rules or scorer, gave P 0.986 / R 0.848
+  on fresh and fresh2).
+* "fresh3": 240 sentences from payments, games, healthcare IT, telecom and ML platforms, with non-native
+  phrasing, bare fragments, agentless passives, vendors and roles as culprits. It was written and committed
+  before the scorer, is never trained on, and only its numbers were ever printed: the rules alone scored
+  P 0.989 / R 0.725 on it, rules and scorer P 0.971 / R 0.825. It alone now measures the rule on unseen text.
 
 The sentences go through the API as contributing factors of postmortems, one sentence per entry.
 """
@@ -37,10 +46,14 @@ CORPUS = Path(__file__).with_name("blame_corpus.csv")
 FRESH_CORPORA = {
     "fresh": Path(__file__).with_name("blame_corpus_fresh.csv"),
     "fresh2": Path(__file__).with_name("blame_corpus_fresh2.csv"),
+    "fresh3": Path(__file__).with_name("blame_corpus_fresh3.csv"),
 }
-FRESH_MIN_RECALL = {"fresh": 0.78, "fresh2": 0.76}
-"""Recall on unseen text is 0.799 ("fresh") and 0.779 ("fresh2"), short of MIN_RECALL, the target: these floors,
-just below, keep it from falling."""
+TRAINING_SPLITS = ("dev", "holdout", "fresh", "fresh2")
+"""The splits the rules were tuned on and the scorer is trained on; "fresh3" is unseen."""
+MIN_RECALL_BELOW_TARGET = {"fresh": 0.88, "fresh2": 0.86, "fresh3": 0.81}
+"""Splits whose recall is short of MIN_RECALL, the target: 0.896 ("fresh") and 0.877 ("fresh2"), trained on but
+with sentences the scorer leaves to the rules, and 0.825 on unseen text ("fresh3"). These floors, just below,
+keep it from falling."""
 HOLDOUT_PERCENT = 35
 LABELS = ("blame", "blameless")
 
@@ -360,7 +373,7 @@ async def labelled_confusion(client: httpx.AsyncClient, split: str) -> Confusion
     return Confusion.of(blaming, blameless, await flagged_sentences(client, blaming + blameless))
 
 
-@pytest.mark.parametrize("split", ["dev", "holdout"])
+@pytest.mark.parametrize("split", [split for split in TRAINING_SPLITS if split not in MIN_RECALL_BELOW_TARGET])
 async def test_blame_language_precision_and_recall_on_the_labelled_corpus(
     client: httpx.AsyncClient, split: str
 ) -> None:
@@ -370,8 +383,8 @@ async def test_blame_language_precision_and_recall_on_the_labelled_corpus(
     assert confusion.recall >= MIN_RECALL, f"{split}: {confusion.report()}"
 
 
-@pytest.mark.parametrize(("split", "min_recall"), list(FRESH_MIN_RECALL.items()))
-async def test_blame_language_precision_and_recall_on_unseen_sentences(
+@pytest.mark.parametrize(("split", "min_recall"), list(MIN_RECALL_BELOW_TARGET.items()))
+async def test_blame_language_precision_and_recall_below_the_target(
     client: httpx.AsyncClient, split: str, min_recall: float
 ) -> None:
     confusion = await labelled_confusion(client, split)
@@ -380,11 +393,9 @@ async def test_blame_language_precision_and_recall_on_unseen_sentences(
     assert confusion.recall >= min_recall, f"{split}: {confusion.report(min_recall)}"
 
 
-@pytest.mark.xfail(strict=True, reason="recall on unseen sentences is 0.80 and 0.78, short of the 0.9 target")
-@pytest.mark.parametrize("split", list(FRESH_CORPORA))
-async def test_blame_language_reaches_the_recall_target_on_unseen_sentences(
-    client: httpx.AsyncClient, split: str
-) -> None:
+@pytest.mark.xfail(strict=True, reason="recall is 0.896, 0.877 and 0.825 (unseen), short of the 0.9 target")
+@pytest.mark.parametrize("split", list(MIN_RECALL_BELOW_TARGET))
+async def test_blame_language_reaches_the_recall_target(client: httpx.AsyncClient, split: str) -> None:
     confusion = await labelled_confusion(client, split)
 
     assert confusion.recall >= MIN_RECALL, f"{split}: {confusion.report()}"
