@@ -23,7 +23,7 @@ from service.core.problems import install_problem_handlers
 from service.core.unit_of_work import UnitOfWorkMiddleware
 from service.db import make_engine
 from service.documents.models import MARKDOWN_MEDIA_TYPE
-from service.documents.router import IMPORT_PATH
+from service.documents.router import IMPORT_PATH, document_markdown_import
 from service.health import router as health_router
 from service.integrations.keys import LazySecretBox
 from service.observability import tracing
@@ -98,6 +98,7 @@ def create_app(settings: Settings, *, run_worker: bool = False) -> FastAPI:
         app,
         document_api_key,
         document_conditional_get,
+        document_markdown_import,
         document_response_examples(RESPONSE_EXAMPLES),
     )
     templates: dict[int, str] = {}  # id of each route: routes compare by value and do not hash
