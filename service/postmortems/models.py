@@ -1,7 +1,8 @@
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, computed_field
@@ -66,7 +67,13 @@ class ReviewMeeting(InputModel):
     notes: LongText | None = None
 
 
-UNKNOWN = "unknown"
+class Unknown(StrEnum):
+    """The one value besides true and false of `customer_data_affected`: a named schema, so SDKs type it."""
+
+    UNKNOWN = "unknown"
+
+
+UNKNOWN = Unknown.UNKNOWN
 
 
 def _true_false_or_unknown(value: Any) -> Any:
@@ -77,7 +84,7 @@ def _true_false_or_unknown(value: Any) -> Any:
 
 
 CustomerDataAffected = Annotated[
-    bool | Literal["unknown"],
+    bool | Unknown,
     BeforeValidator(_true_false_or_unknown),
     Field(
         description='Whether customer data was affected: `true`, `false` or `"unknown"` (the default); '
@@ -109,7 +116,7 @@ class PostmortemContent(BaseModel):
     failure_mode: Label | None = Field(default=None, examples=["config-push"])
     related_postmortem_ids: Annotated[list[uuid.UUID], Field(max_length=50)] = Field(default_factory=list)
     links: Annotated[list[Link], Field(max_length=50)] = Field(default_factory=list)
-    customer_data_affected: CustomerDataAffected = "unknown"
+    customer_data_affected: CustomerDataAffected = UNKNOWN
     review_meeting: ReviewMeeting | None = None
     integration_id: uuid.UUID | None = Field(
         default=None, description="Tracker for this postmortem's action items; default: the default integration."
