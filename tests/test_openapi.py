@@ -37,7 +37,7 @@ V1_POSTS = [
 WITH_BODY = [
     param for param in OPERATIONS if "application/json" in param.values[2].get("requestBody", {}).get("content", {})
 ]
-"""Operations with a JSON body (the Markdown import takes `text/markdown`: see tests/documents)."""
+"""Operations with a JSON body (the Markdown import takes `text/markdown` too: see tests/documents)."""
 IDEMPOTENCY_KEY = "Idempotency-Key"
 
 
