@@ -18,12 +18,12 @@ from service.core.body_guard import BodyGuardMiddleware
 from service.core.conditional import ConditionalGetMiddleware, document_conditional_get
 from service.core.database import Database
 from service.core.methods import AllowedMethodsMiddleware, Resources
-from service.core.openapi import install_openapi, operation_id
+from service.core.openapi import document_response_examples, install_openapi, operation_id
 from service.core.problems import install_problem_handlers
 from service.core.unit_of_work import UnitOfWorkMiddleware
 from service.db import make_engine
 from service.documents.models import MARKDOWN_MEDIA_TYPE
-from service.documents.router import IMPORT_PATH
+from service.documents.router import IMPORT_PATH, document_markdown_import
 from service.health import router as health_router
 from service.integrations.keys import LazySecretBox
 from service.observability import tracing
@@ -31,6 +31,7 @@ from service.observability.metrics import Metrics
 from service.observability.requests import RequestObservabilityMiddleware
 from service.observability.router import router as metrics_router
 from service.outbox.runner import background_worker
+from service.postmortems.examples import RESPONSE_EXAMPLES
 from service.settings import Settings
 from service.webhooks.router import router as webhooks_router
 
@@ -93,7 +94,13 @@ def create_app(settings: Settings, *, run_worker: bool = False) -> FastAPI:
     app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
     app.state.secrets = secrets
     install_problem_handlers(app)
-    install_openapi(app, document_api_key, document_conditional_get)
+    install_openapi(
+        app,
+        document_api_key,
+        document_conditional_get,
+        document_markdown_import,
+        document_response_examples(RESPONSE_EXAMPLES),
+    )
     templates: dict[int, str] = {}  # id of each route: routes compare by value and do not hash
     methods: dict[str, set[str]] = {}  # path template -> the methods of its routes
     routers = [

@@ -21,7 +21,7 @@ from tests.servers import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-TOUR = ("## API tour", "## Configuration")  # the section run, from its heading to the next one named
+TOUR = "## API tour"  # the section run: from this heading to the next of its level
 DOCUMENTED_URL = "http://127.0.0.1:8000"
 TIMEOUT_SECONDS = 120
 
@@ -57,10 +57,21 @@ class Call:
         return re.split(r"\n\s*\n", self.body, maxsplit=1)[1] if self.body.startswith("HTTP/") else self.body
 
 
+def tour_section(text: str) -> str:
+    """The tour's lines: from its heading to the next heading of its level outside a code block."""
+    lines = text.splitlines(keepends=True)
+    start = lines.index(f"{TOUR}\n")
+    fenced = False
+    for number, line in enumerate(lines[start + 1 :], start=start + 1):
+        fenced ^= line.startswith("```")
+        if not fenced and line.startswith("## "):
+            return "".join(lines[start:number])
+    return "".join(lines[start:])
+
+
 def tour_script() -> str:
     """The tour's shell examples, in order, with each placeholder replaced by what fills it."""
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index(TOUR[0]) : text.index(TOUR[1])]
+    section = tour_section(README.read_text(encoding="utf-8"))
     blocks = re.findall(r"^```sh\n(.*?)^```", section, flags=re.MULTILINE | re.DOTALL)
     lines = []
     for line in "".join(blocks).splitlines():

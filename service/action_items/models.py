@@ -9,7 +9,7 @@ from sqlmodel import Field as SQLField
 
 from service.core.base import IdMixin, TimestampMixin, version_column
 from service.core.clock import utc_now, utc_today
-from service.core.schemas import CalendarDate, InputModel, OutputModel
+from service.core.schemas import CalendarDate, InputModel, OutputModel, describe_fields
 from service.core.types import UTCDateTime, enum_type
 
 
@@ -104,10 +104,12 @@ class ActionItemUpdate(InputModel):
 class ExternalLink(OutputModel):
     """The item's ticket in its tracker."""
 
-    tracker: str = Field(examples=["jira"])
+    tracker: str = Field(description="`jira`, `linear` or `github`.", examples=["jira"])
     id: str = Field(description="The tracker's id of the ticket.")
-    key: str | None = Field(examples=["OPS-42"])
-    url: str | None
+    key: str | None = Field(
+        description="The ticket's human-readable key, when the tracker has one.", examples=["OPS-42"]
+    )
+    url: str | None = Field(description="Where the ticket is shown in the tracker.")
     state: str | None = Field(description="The ticket's state in the tracker; `deleted` once it is gone.")
     synced_at: datetime | None = Field(description="When the tracker last confirmed the state.")
     unmapped: int = Field(description="Tracker states seen that map to no action item status.")
@@ -156,6 +158,28 @@ class ActionItemRead(OutputModel):
         `GET /v1/action-items?slo_breached=true` lists these."""
         return self.status in UNFINISHED and self.slo_due_date is not None and utc_today() > self.slo_due_date
 
+
+FIELD_DESCRIPTIONS = {
+    "id": "The action item's id (a UUIDv7, so ids sort in creation order).",
+    "postmortem_id": "The postmortem the item came out of.",
+    "title": "What is to be done, specific enough to act on.",
+    "description": "Details: what done looks like, links, context.",
+    "owner": "Who is responsible: a person or a team handle, not a collective like `the team`.",
+    "priority": "How urgent the item is, P0 the most; its SLO sets the suggested due date.",
+    "due_date": "The date the item is due (YYYY-MM-DD); overdue after it.",
+    "status": "`open`, `in_progress`, `done` or `wont_do`; also set by the tracker's webhooks.",
+    "kind": "What the item does: prevent, detect or mitigate a recurrence, change a process, or other.",
+    "integration_id": "The tracker integration this item's ticket is in; null for the default.",
+    "completed_at": "When the item became done (UTC); null unless done.",
+    "external": "The item's ticket in its tracker; null until it is pushed.",
+    "last_sync_error": "Why the last push to the tracker failed; null when it did not.",
+    "created_at": "When the item was created (UTC).",
+    "updated_at": "When the item last changed (UTC).",
+    "version": "How many times the item has been written; starts at 1.",
+}
+"""What the fields of this module's models mean, by name (`service.core.schemas.describe_fields`)."""
+
+describe_fields(FIELD_DESCRIPTIONS, ExternalLink, ActionItemCreate, ActionItemUpdate, ActionItemRead)
 
 _version = version_column()
 

@@ -24,6 +24,9 @@ class Scope(StrEnum):
         return order.index(self) >= order.index(other)
 
 
+SCOPE_DESCRIPTION = "`read`, `write` (includes read) or `admin` (includes write: keys, integrations, reopen)."
+
+
 class ApiKey(IdMixin, table=True):
     __tablename__ = "api_key"
 
@@ -38,17 +41,22 @@ class ApiKey(IdMixin, table=True):
 class ApiKeyCreate(InputModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"name": "incident-bot", "scope": "write"}]})
 
-    name: str = PydanticField(min_length=1, max_length=100, examples=["incident-bot"])
-    scope: Scope = PydanticField(examples=["write"])
+    name: str = PydanticField(
+        min_length=1,
+        max_length=100,
+        description="Who or what uses the key; recorded as the actor of workflow steps and approvals.",
+        examples=["incident-bot"],
+    )
+    scope: Scope = PydanticField(description=SCOPE_DESCRIPTION, examples=["write"])
 
 
 class ApiKeyRead(OutputModel):
-    id: uuid.UUID
-    name: str
-    scope: Scope
+    id: uuid.UUID = PydanticField(description="The key's id (not the key itself).")
+    name: str = PydanticField(description="Who or what uses the key.")
+    scope: Scope = PydanticField(description=SCOPE_DESCRIPTION)
     prefix: str = PydanticField(description="The first characters of the key, to recognise it.")
-    created_at: datetime
-    revoked_at: datetime | None
+    created_at: datetime = PydanticField(description="When the key was created (UTC).")
+    revoked_at: datetime | None = PydanticField(description="When the key was revoked (UTC); null while it works.")
 
 
 class ApiKeyCreated(ApiKeyRead):

@@ -1,7 +1,7 @@
 """Admit request bodies: JSON only (415 otherwise) and no larger than the limit (413).
 
 Routes that read another media type (the Markdown import) are listed in `text_bodies`: they take
-that type only.
+that type, and JSON.
 """
 
 from collections.abc import Mapping
@@ -39,7 +39,7 @@ class BodyGuardMiddleware:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.raw_body_prefix = raw_body_prefix
-        self.text_bodies = dict(text_bodies or {})  # path -> the one media type it takes
+        self.text_bodies = dict(text_bodies or {})  # path -> the media type it takes besides JSON
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
@@ -54,8 +54,9 @@ class BodyGuardMiddleware:
         has_body = (declared_length.isdigit() and int(declared_length) > 0) or ("transfer-encoding" in headers)
         signed_raw_body = path.startswith(self.raw_body_prefix)  # verified as bytes before anything is parsed
         content_type = headers.get("content-type", "")
-        if (expected := self.text_bodies.get(path)) is not None:
-            accepted = content_type.split(";", 1)[0].strip().lower() == expected
+        if (text_type := self.text_bodies.get(path)) is not None:
+            expected = f"{text_type} or application/json"
+            accepted = content_type.split(";", 1)[0].strip().lower() == text_type or is_json_media_type(content_type)
         else:
             expected = "application/json"
             accepted = signed_raw_body or is_json_media_type(content_type)
@@ -65,7 +66,7 @@ class BodyGuardMiddleware:
                 415,
                 detail=f"request bodies must be {expected}",
                 errors=[],
-                headers={"Accept": expected},
+                headers={"Accept": expected.replace(" or ", ", ")},
             )
             await response(scope, receive, send)
             return

@@ -1,7 +1,7 @@
 """OpenAPI conventions: operationIds `<tag>_<name>`, problem+json errors, idempotent POSTs, 503s, stable export."""
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -23,10 +23,16 @@ IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
     "example": "0b4f3c1e-9d2a-4c7b-8e5f-2a6d1c9b7e30",
 }
+IDEMPOTENT_REPLAYED_SCHEMA: dict[str, Any] = {
+    "title": "IdempotentReplayed",
+    "description": "The value of the `Idempotent-Replayed` header: present, and `true`, only on a replay.",
+    "type": "string",
+    "enum": ["true"],
+}
 IDEMPOTENT_REPLAYED_HEADER: dict[str, Any] = {
     "Idempotent-Replayed": {
         "description": "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`.",
-        "schema": {"type": "string", "enum": ["true"]},
+        "schema": {"$ref": "#/components/schemas/IdempotentReplayed"},
     }
 }
 
@@ -55,6 +61,7 @@ def use_problem_media_type(schema: dict[str, Any]) -> dict[str, Any]:
 
 def document_idempotency_key(schema: dict[str, Any]) -> dict[str, Any]:
     """Authenticated POSTs under /v1 take an optional `Idempotency-Key`; their successes may be replays."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["IdempotentReplayed"] = IDEMPOTENT_REPLAYED_SCHEMA
     for path, path_item in schema.get("paths", {}).items():
         operation = path_item.get("post")
         if operation is None or not path.startswith(UNIT_OF_WORK_PATH_PREFIX) or not operation.get("security"):
@@ -73,6 +80,26 @@ def document_database_unavailable(schema: dict[str, Any]) -> dict[str, Any]:
             for operation in path_item.values():
                 operation.setdefault("responses", {})["503"] = DATABASE_UNAVAILABLE_RESPONSE
     return schema
+
+
+def document_response_examples(examples: Mapping[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A documenter adding `examples` (by operationId) as the example of each operation's JSON success answer.
+
+    Added to the finished document because FastAPI writes its document without nulls, examples included,
+    and a null is often what an answer shows.
+    """
+
+    def document(schema: dict[str, Any]) -> dict[str, Any]:
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                if (example := examples.get(operation.get("operationId", ""))) is None:
+                    continue
+                for status, response in operation.get("responses", {}).items():
+                    if status.startswith("2") and "application/json" in response.get("content", {}):
+                        response["content"]["application/json"]["example"] = example
+        return schema
+
+    return document
 
 
 def install_openapi(app: FastAPI, *documenters: Callable[[dict[str, Any]], dict[str, Any]]) -> None:

@@ -24,7 +24,9 @@ MAX_LIMIT = 200
 
 
 class Page(BaseModel, Generic[T]):
-    items: list[T]
+    """One page of a list, in a stable order; follow `next_cursor` for the next."""
+
+    items: list[T] = Field(description="The page's items, at most `limit` of them.")
     next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page.")
 
 

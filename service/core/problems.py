@@ -29,7 +29,7 @@ class ProblemFieldError(BaseModel):
         description="Dotted path of the field at fault, e.g. `impact.users_affected`; `body` for the body as a whole."
     )
     location: str = Field(description="Where the field is: body, query, path, header or resource.")
-    message: str
+    message: str = Field(description="What is wrong with it, for people.")
     code: str = Field(description="Machine-readable reason, e.g. `missing` or `required`.")
     line: int | None = Field(
         default=None,
@@ -63,12 +63,19 @@ class Problem(BaseModel):
         }
     )
 
-    type: str = Field(examples=[f"{TYPE_PREFIX}validation-error"])
-    title: str = Field(examples=["Invalid request"])
-    status: int = Field(examples=[422])
-    detail: str = Field(examples=["1 field is invalid"])
-    instance: str | None = Field(default=None, examples=["/v1/postmortems"])
-    errors: list[ProblemFieldError] = Field(default_factory=list)
+    type: str = Field(
+        description=f"A URN naming the kind of problem (`{TYPE_PREFIX}<slug>`): what a client branches on.",
+        examples=[f"{TYPE_PREFIX}validation-error"],
+    )
+    title: str = Field(description="A short summary of the kind of problem.", examples=["Invalid request"])
+    status: int = Field(description="The HTTP status code of the answer.", examples=[422])
+    detail: str = Field(description="What went wrong in this request, for people.", examples=["1 field is invalid"])
+    instance: str | None = Field(
+        default=None, description="The path of the request that failed.", examples=["/v1/postmortems"]
+    )
+    errors: list[ProblemFieldError] = Field(
+        default_factory=list, description="Each field, parameter or requirement at fault; empty when none."
+    )
 
 
 def field_error_body(error: FieldError) -> dict[str, str | int]:

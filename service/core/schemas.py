@@ -1,6 +1,7 @@
 """Building blocks for request and response bodies."""
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar
 
@@ -117,3 +118,16 @@ WholeNumber = Annotated[StrictInt, BeforeValidator(_integral_float_as_int)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(max_length=20_000)]
 Label = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+def describe_fields(descriptions: Mapping[str, str], *models: type[BaseModel]) -> None:
+    """Give each field of `models` that has no description of its own the one `descriptions` holds for its name.
+
+    A domain's create, update and read models share their field names, so what a field means is said
+    once. The models are rebuilt in the order given, so name a nested model before the models holding it.
+    """
+    for model in models:
+        for name, field in model.model_fields.items():
+            if field.description is None and name in descriptions:
+                field.description = descriptions[name]
+        model.model_rebuild(force=True)

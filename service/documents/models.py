@@ -1,9 +1,10 @@
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from service.action_items.models import ActionItemCreate, ActionItemRead
+from service.core.schemas import InputModel
 from service.postmortems.models import PostmortemCreate, PostmortemRead
 from service.timeline.models import TimelineEventCreate, TimelineEventRead
 
@@ -18,6 +19,25 @@ class ExportFormat(StrEnum):
 class Audience(StrEnum):
     INTERNAL = "internal"
     PUBLIC = "public"
+
+
+class MarkdownImport(InputModel):
+    """A Markdown document to import, sent as JSON: the same import as a `text/markdown` body."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "markdown": "# Checkout outage after config push\n\n- **Severity:** P3\n\n## Summary\n\n"
+                    "Checkout failed for 45 minutes after a config push.\n"
+                }
+            ]
+        }
+    )
+
+    markdown: str = Field(
+        min_length=1, description="A postmortem in the standard or quick Markdown template, as exported."
+    )
 
 
 class PostmortemDocument(PostmortemRead):

@@ -1,14 +1,17 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from service.auth.dependencies import ReadAccess, WriteAccess
+from service.core.body_guard import is_json_media_type
 from service.core.errors import FieldError, Unprocessable
 from service.core.http import SettingsDep, responses, set_created
 from service.dependencies import UnitDep
 from service.documents import service as documents_service
-from service.documents.models import MARKDOWN_MEDIA_TYPE, Audience, ExportFormat, PostmortemDocument
+from service.documents.models import MARKDOWN_MEDIA_TYPE, Audience, ExportFormat, MarkdownImport, PostmortemDocument
 from service.documents.public import render_public
 from service.documents.render import render
 from service.postmortems.dependencies import PostmortemId
@@ -91,8 +94,15 @@ EXPORT_CONTENT: dict[str, Any] = {
 IMPORT_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "description": "A postmortem in the standard or quick Markdown template, UTF-8.",
-        "content": {MARKDOWN_MEDIA_TYPE: {"schema": {"type": "string"}, "example": MARKDOWN_EXAMPLE}},
+        "description": "A postmortem in the standard or quick Markdown template, UTF-8: the document itself "
+        "(`text/markdown`), or the document as the `markdown` field of a JSON object (`application/json`).",
+        "content": {
+            MARKDOWN_MEDIA_TYPE: {"schema": {"type": "string"}, "example": MARKDOWN_EXAMPLE},
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/MarkdownImport"},
+                "example": {"markdown": MARKDOWN_EXAMPLE},
+            },
+        },
     }
 }
 UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii"})
@@ -142,6 +152,30 @@ async def import_document(
     principal: WriteAccess, request: Request, unit: UnitDep, settings: SettingsDep, response: Response
 ) -> PostmortemDocument:
     """Create a draft from a Markdown document; a malformed one is refused whole, each error naming section and line."""
+    content_type = request.headers.get("content-type", "")
+    markdown = await (_json_markdown(request) if is_json_media_type(content_type) else _markdown(request))
+    document = await documents_service.import_markdown(
+        unit, markdown, slo_days=settings.action_item_slo_days, actor=principal
+    )
+    set_created(response, f"/v1/postmortems/{document.id}", document, shown_as=PostmortemRead)
+    return document
+
+
+def document_markdown_import(schema: dict[str, Any]) -> dict[str, Any]:
+    """The import's JSON body is read by hand (the route takes Markdown too), so its schema is added here."""
+    definition = MarkdownImport.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.setdefault("components", {}).setdefault("schemas", {})[MarkdownImport.__name__] = definition
+    return schema
+
+
+async def _json_markdown(request: Request) -> str:
+    try:
+        return MarkdownImport.model_validate_json(await request.body()).markdown
+    except ValidationError as exc:
+        raise RequestValidationError([{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]) from exc
+
+
+async def _markdown(request: Request) -> str:
     charset = _charset(request.headers.get("content-type", ""))
     if charset is not None and charset not in UTF8_CHARSETS:
         raise Unprocessable(
@@ -155,11 +189,7 @@ async def import_document(
             "the document is not UTF-8",
             [FieldError("body", f"byte {exc.start} is not UTF-8", "encoding")],
         ) from exc
-    document = await documents_service.import_markdown(
-        unit, markdown, slo_days=settings.action_item_slo_days, actor=principal
-    )
-    set_created(response, f"/v1/postmortems/{document.id}", document, shown_as=PostmortemRead)
-    return document
+    return markdown
 
 
 def _charset(content_type: str) -> str | None:

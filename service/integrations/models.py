@@ -38,6 +38,13 @@ SETTINGS_DESCRIPTION = (
     "linear: team_id; github: owner, repo."
 )
 
+KIND_DESCRIPTION = "The tracker: `jira` (Jira Cloud), `linear` or `github` (GitHub Issues)."
+NAME_DESCRIPTION = "A name for the integration, unique among integrations."
+CREDENTIALS_DESCRIPTION = "How to authenticate to the tracker; write-only, stored encrypted."
+WEBHOOK_SECRET_DESCRIPTION = "The secret the tracker signs its webhooks with; write-only, stored encrypted."  # noqa: S105 - a description, not a secret
+PUSH_POLICY_DESCRIPTION = "When action items become tickets: `on_create`, or `on_complete` of their postmortem."
+DEFAULT_DESCRIPTION = "Items with no integration of their own go here."
+
 
 class Credentials(InputModel):
     token: SecretStr = Field(min_length=1, max_length=2000, description="API token or key; write-only.")
@@ -69,17 +76,19 @@ class IntegrationCreate(InputModel):
         }
     )
 
-    kind: TrackerKind
-    name: Name
+    kind: TrackerKind = Field(description=KIND_DESCRIPTION)
+    name: Name = Field(description=NAME_DESCRIPTION)
     base_url: BaseUrl | None = Field(
         default=None, description="Defaults to the tracker's public API; required for Jira (the site URL)."
     )
     settings: dict[str, Any] = Field(default_factory=dict, description=SETTINGS_DESCRIPTION)
-    credentials: Credentials
-    webhook_secret: SecretStr | None = Field(default=None, min_length=1, max_length=500, description="Write-only.")
-    push_policy: PushPolicy = PushPolicy.ON_CREATE
+    credentials: Credentials = Field(description=CREDENTIALS_DESCRIPTION)
+    webhook_secret: SecretStr | None = Field(
+        default=None, min_length=1, max_length=500, description=WEBHOOK_SECRET_DESCRIPTION
+    )
+    push_policy: PushPolicy = Field(default=PushPolicy.ON_CREATE, description=PUSH_POLICY_DESCRIPTION)
     status_map: StatusMap = Field(default_factory=dict)
-    default: StrictBool = Field(default=False, description="Items with no integration of their own go here.")
+    default: StrictBool = Field(default=False, description=DEFAULT_DESCRIPTION)
 
 
 class IntegrationUpdate(InputModel):
@@ -95,29 +104,33 @@ class IntegrationUpdate(InputModel):
 
     non_nullable = frozenset({"name", "settings", "credentials", "push_policy", "status_map", "default"})
 
-    name: Name | None = None
-    base_url: BaseUrl | None = None
+    name: Name | None = Field(default=None, description=NAME_DESCRIPTION)
+    base_url: BaseUrl | None = Field(default=None, description="The tracker's API or site URL; null resets it.")
     settings: dict[str, Any] | None = Field(default=None, description=SETTINGS_DESCRIPTION)
-    credentials: Credentials | None = None
-    webhook_secret: SecretStr | None = Field(default=None, min_length=1, max_length=500)
-    push_policy: PushPolicy | None = None
+    credentials: Credentials | None = Field(default=None, description=CREDENTIALS_DESCRIPTION)
+    webhook_secret: SecretStr | None = Field(
+        default=None, min_length=1, max_length=500, description=WEBHOOK_SECRET_DESCRIPTION + " Null removes it."
+    )
+    push_policy: PushPolicy | None = Field(default=None, description=PUSH_POLICY_DESCRIPTION)
     status_map: StatusMap | None = None
-    default: StrictBool | None = None
+    default: StrictBool | None = Field(default=None, description=DEFAULT_DESCRIPTION)
 
 
 class IntegrationRead(OutputModel):
-    id: uuid.UUID
-    kind: TrackerKind
-    name: str
-    base_url: str
-    settings: dict[str, Any]
-    push_policy: PushPolicy
-    status_map: dict[str, ItemStatus]
-    default: bool = Field(validation_alias="is_default")
-    has_webhook_secret: bool
-    created_at: datetime
-    updated_at: datetime
-    version: int
+    id: uuid.UUID = Field(description="The integration's id; part of its webhook path.")
+    kind: TrackerKind = Field(description=KIND_DESCRIPTION)
+    name: str = Field(description=NAME_DESCRIPTION)
+    base_url: str = Field(description="The tracker's API or site URL that requests go to.")
+    settings: dict[str, Any] = Field(description=SETTINGS_DESCRIPTION)
+    push_policy: PushPolicy = Field(description=PUSH_POLICY_DESCRIPTION)
+    status_map: dict[str, ItemStatus] = Field(
+        description="Overrides of the tracker-state -> status mapping, keyed by the state shown on links."
+    )
+    default: bool = Field(validation_alias="is_default", description=DEFAULT_DESCRIPTION)
+    has_webhook_secret: bool = Field(description="Whether a webhook secret is set (the secret is never shown).")
+    created_at: datetime = Field(description="When the integration was created (UTC).")
+    updated_at: datetime = Field(description="When the integration last changed (UTC).")
+    version: int = Field(description="How many times the integration has been written; starts at 1.")
 
     @field_validator("settings", "status_map")
     @classmethod

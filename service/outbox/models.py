@@ -3,6 +3,7 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlmodel import Field as SQLField
 
 from service.core.base import IdMixin, TimestampMixin
@@ -100,14 +101,17 @@ class DeliveryAttempt(IdMixin, table=True):
 
 
 class DeliveryRead(OutputModel):
-    id: uuid.UUID
-    kind: DeliveryKind
-    status: DeliveryStatus
-    action_item_id: uuid.UUID | None
-    integration_id: uuid.UUID | None
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str | None
-    created_at: datetime
-    updated_at: datetime
-    completed_at: datetime | None
+    id: uuid.UUID = Field(description="The delivery's id.")
+    kind: DeliveryKind = Field(
+        description="`tracker.push` (create or update a ticket), `tracker.sync` (read its state back) "
+        "or `webhook.apply` (apply a received webhook)."
+    )
+    status: DeliveryStatus = Field(description="`pending` (to be tried), `done`, or `dead` (out of attempts).")
+    action_item_id: uuid.UUID | None = Field(description="The action item it is about; null when none.")
+    integration_id: uuid.UUID | None = Field(description="The tracker integration it goes to; null when none.")
+    attempts: int = Field(description="How many times it has been tried.")
+    next_attempt_at: datetime = Field(description="When it is tried next (UTC), while pending.")
+    last_error: str | None = Field(description="Why the last attempt failed; null when none did.")
+    created_at: datetime = Field(description="When the delivery was written (UTC).")
+    updated_at: datetime = Field(description="When it last changed (UTC).")
+    completed_at: datetime | None = Field(description="When it was done or given up (UTC); null while pending.")

@@ -1,7 +1,8 @@
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, computed_field
@@ -19,6 +20,7 @@ from service.core.schemas import (
     ShortText,
     UTCTimestamp,
     WholeNumber,
+    describe_fields,
 )
 from service.core.types import JSONValue, UTCDateTime, enum_type
 from service.postmortems import deadlines
@@ -48,7 +50,9 @@ class FiveWhy(InputModel):
 
 
 class Link(InputModel):
-    title: str = Field(min_length=1, max_length=200, examples=["Latency dashboard"])
+    title: str = Field(
+        min_length=1, max_length=200, description="What the link leads to.", examples=["Latency dashboard"]
+    )
     url: str = Field(pattern=r"^https?://\S+$", max_length=2_000, examples=["https://grafana.example.com/d/abc"])
 
 
@@ -63,7 +67,13 @@ class ReviewMeeting(InputModel):
     notes: LongText | None = None
 
 
-UNKNOWN = "unknown"
+class Unknown(StrEnum):
+    """The one value besides true and false of `customer_data_affected`: a named schema, so SDKs type it."""
+
+    UNKNOWN = "unknown"
+
+
+UNKNOWN = Unknown.UNKNOWN
 
 
 def _true_false_or_unknown(value: Any) -> Any:
@@ -74,7 +84,7 @@ def _true_false_or_unknown(value: Any) -> Any:
 
 
 CustomerDataAffected = Annotated[
-    bool | Literal["unknown"],
+    bool | Unknown,
     BeforeValidator(_true_false_or_unknown),
     Field(
         description='Whether customer data was affected: `true`, `false` or `"unknown"` (the default); '
@@ -106,7 +116,7 @@ class PostmortemContent(BaseModel):
     failure_mode: Label | None = Field(default=None, examples=["config-push"])
     related_postmortem_ids: Annotated[list[uuid.UUID], Field(max_length=50)] = Field(default_factory=list)
     links: Annotated[list[Link], Field(max_length=50)] = Field(default_factory=list)
-    customer_data_affected: CustomerDataAffected = "unknown"
+    customer_data_affected: CustomerDataAffected = UNKNOWN
     review_meeting: ReviewMeeting | None = None
     integration_id: uuid.UUID | None = Field(
         default=None, description="Tracker for this postmortem's action items; default: the default integration."
@@ -395,7 +405,7 @@ class TransitionRead(OutputModel):
     from_status: Status
     to_status: Status
     actor: str
-    comment: str | None
+    comment: str | None = Field(description="The reviewer's comment on a `request-changes` step; else null.")
     at: datetime
 
 
@@ -406,7 +416,12 @@ class ChangeRequest(InputModel):
         }
     )
 
-    comment: str = Field(min_length=1, max_length=20_000, examples=["Add the detection gap to the timeline."])
+    comment: str = Field(
+        min_length=1,
+        max_length=20_000,
+        description="What the authors should change.",
+        examples=["Add the detection gap to the timeline."],
+    )
 
 
 class Readiness(BaseModel):
@@ -414,3 +429,87 @@ class Readiness(BaseModel):
     next_action: str | None = Field(description="`submit`, `complete`, or null when complete.")
     ready: bool
     errors: list[ProblemFieldError] = Field(description="Every unmet requirement of the next action.")
+
+
+FIELD_DESCRIPTIONS = {
+    # Impact
+    "users_affected": "How many users the incident affected, as a whole number.",
+    "revenue_impact": "Revenue lost or at risk, in words and figures.",
+    "sla_impact": "Which SLA or SLO the incident breached or used up, and by how much.",
+    "description": "What users saw, in prose.",
+    # FiveWhy
+    "question": "A why-question, starting from the failure users saw.",
+    "answer": "Its answer: the cause one level deeper, which the next question asks about.",
+    # Link
+    "url": "An http(s) URL.",
+    # ReviewMeeting
+    "scheduled_at": "When the review meeting starts (RFC 3339 with an offset; returned in UTC).",
+    "attendees": "Who attends the review meeting.",
+    "notes": "Agenda or notes of the review meeting.",
+    # ApprovalRead
+    "approved_at": "When the approval was given (UTC).",
+    # ActionItemsSummary
+    "total": "Every action item of the postmortem.",
+    "done": "Items that are done.",
+    # Postmortem content
+    "title": "A short title of the incident.",
+    "severity": "The incident's severity, P1 the most severe.",
+    "template": "`standard`, or `quick` (shorter, for minor incidents); decides what submitting requires.",
+    "status": "Where the postmortem is in the review workflow: draft -> in_review -> complete.",
+    "incident_ref": "The incident's id in the incident-management tool.",
+    "authors": "Who wrote the postmortem.",
+    "services": "The services the incident affected.",
+    "tags": "Free labels for finding the postmortem later.",
+    "started_at": "When the incident started (RFC 3339 with an offset; returned in UTC).",
+    "detected_at": "When the incident was detected (RFC 3339 with an offset; returned in UTC).",
+    "mitigated_at": "When users stopped being affected (RFC 3339 with an offset; returned in UTC).",
+    "resolved_at": "When the incident was resolved (RFC 3339 with an offset; returned in UTC); deadlines count "
+    "from it.",
+    "summary": "What happened, in a few sentences.",
+    "impact": "Who and what the incident affected, with figures.",
+    "root_cause": "The underlying cause: what in the system allowed the failure, not who slipped.",
+    "five_whys": "The chain of why-questions from the failure to its root cause, in order.",
+    "contributing_factors": "Conditions that made the incident more likely or worse.",
+    "what_went_well": "What helped during the incident.",
+    "what_went_poorly": "What hindered during the incident.",
+    "lessons_learned": "What the organisation learned, in prose.",
+    "failure_mode": "A short name of the kind of failure, shared by repeat incidents (e.g. `config-push`).",
+    "related_postmortem_ids": "Ids of other postmortems about related incidents.",
+    "links": "Dashboards, chat channels and documents about the incident.",
+    "review_meeting": "The review meeting, once it is planned; null clears it.",
+    "integration_id": "Tracker for this postmortem's action items; null for the default integration.",
+    # PostmortemRead
+    "id": "The postmortem's id (a UUIDv7, so ids sort in creation order).",
+    "created_at": "When the postmortem was created (UTC).",
+    "updated_at": "When the postmortem's own fields last changed (UTC).",
+    "submitted_at": "When the postmortem was last submitted for review (UTC); null before.",
+    "completed_at": "When the postmortem was completed (UTC); null unless complete.",
+    "version": "How many times the postmortem's own fields have been written; starts at 1.",
+    "approvals": "The approvals given since the last submission, one per API key name.",
+    "action_items_summary": "Counts of the postmortem's action items.",
+    # TransitionRead
+    "action": "The workflow step taken: `submit`, `request-changes`, `approve`, `complete` or `reopen`.",
+    "from_status": "The status before the step.",
+    "to_status": "The status after the step.",
+    "actor": "Name of the API key that took the step.",
+    "at": "When the step was taken (UTC).",
+    # Readiness
+    "ready": "Whether the next action would succeed now.",
+}
+"""What the fields of this module's models mean, by name (`service.core.schemas.describe_fields`)."""
+
+describe_fields(
+    FIELD_DESCRIPTIONS,
+    Impact,
+    FiveWhy,
+    Link,
+    ReviewMeeting,
+    ApprovalRead,
+    ActionItemsSummary,
+    PostmortemCreate,
+    PostmortemUpdate,
+    PostmortemRead,
+    TransitionRead,
+    ChangeRequest,
+    Readiness,
+)

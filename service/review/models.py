@@ -21,7 +21,7 @@ class Level(StrEnum):
 
 
 class Finding(BaseModel):
-    rule: Rule
+    rule: Rule = Field(description="The rule that found it.")
     level: Level = Field(
         description="`error` findings of the rules in `POSTMORTEMS_REVIEW_BLOCKING_RULES` block `complete`."
     )
@@ -34,9 +34,12 @@ class Finding(BaseModel):
         description="The text at fault, usually its sentence; null when something is missing.",
         examples=["Dave pushed a bad config to production."],
     )
-    message: str = Field(examples=["'Dave' is made the actor of a failure: 'pushed a bad config'."])
+    message: str = Field(
+        description="What is wrong.", examples=["'Dave' is made the actor of a failure: 'pushed a bad config'."]
+    )
     suggestion: str = Field(
-        examples=["Make the system the subject: 'A config change reached production without validation'."]
+        description="How to fix it.",
+        examples=["Make the system the subject: 'A config change reached production without validation'."],
     )
 
 

@@ -91,9 +91,9 @@ class Window(BaseModel):
 class PostmortemCounts(BaseModel):
     """Postmortems whose incident time is in the window, by their status now."""
 
-    draft: int
-    in_review: int
-    complete: int
+    draft: int = Field(description="Those in `draft`.")
+    in_review: int = Field(description="Those in `in_review`.")
+    complete: int = Field(description="Those `complete`.")
     total: int = Field(description="All of them.")
 
 
@@ -192,7 +192,7 @@ class RepeatIncidents(BaseModel):
 
 
 class FailureModeCount(BaseModel):
-    failure_mode: str = Field(examples=["config-push"])
+    failure_mode: str = Field(description="The failure mode, as postmortems name it.", examples=["config-push"])
     count: int = Field(description="Postmortems in the window with this failure mode.", examples=[4])
 
 
@@ -208,7 +208,7 @@ class Stats(BaseModel):
                         "to": "2025-04-01T00:00:00Z",
                         "previous_from": "2024-10-03T00:00:00Z",
                         "service": "checkout",
-                        "severity": None,
+                        "severity": "P2",
                     },
                     "postmortems": {"draft": 2, "in_review": 1, "complete": 9, "total": 12},
                     "completion_within_sla": {
@@ -225,8 +225,20 @@ class Stats(BaseModel):
                         "target": {"comparison": "below", "value": 5, "unit": "business_days"},
                         "met": True,
                     },
-                    "mttd": {"count": 12, "median_minutes": 7.0, "mean_minutes": 11.5, "target": None, "met": None},
-                    "mttr": {"count": 12, "median_minutes": 52.0, "mean_minutes": 75.25, "target": None, "met": None},
+                    "mttd": {
+                        "count": 12,
+                        "median_minutes": 7.0,
+                        "mean_minutes": 11.5,
+                        "target": {"comparison": "below", "value": 15, "unit": "minutes"},
+                        "met": True,
+                    },
+                    "mttr": {
+                        "count": 12,
+                        "median_minutes": 52.0,
+                        "mean_minutes": 75.25,
+                        "target": {"comparison": "below", "value": 60, "unit": "minutes"},
+                        "met": False,
+                    },
                     "action_item_completion": {
                         "due": 20,
                         "done_by_due_date": 15,
@@ -255,19 +267,19 @@ class Stats(BaseModel):
     )
 
     window: Window = Field(description="The window and filters the figures are for, defaults filled in.")
-    postmortems: PostmortemCounts
-    completion_within_sla: CompletionWithinSla
-    time_to_postmortem: TimeToPostmortem
-    mttd: MeanTimeToDetect
-    mttr: MeanTimeToRestore
-    action_item_completion: ActionItemCompletion
+    postmortems: PostmortemCounts = Field(description="How many postmortems there are, by status.")
+    completion_within_sla: CompletionWithinSla = Field(description="How many were completed within their SLA.")
+    time_to_postmortem: TimeToPostmortem = Field(description="How long from resolution to a complete postmortem.")
+    mttd: MeanTimeToDetect = Field(description="Mean time to detect: from `started_at` to `detected_at`.")
+    mttr: MeanTimeToRestore = Field(description="Mean time to restore: from `started_at` to `resolved_at`.")
+    action_item_completion: ActionItemCompletion = Field(description="How many action items were done on time.")
     overdue_action_items: int = Field(
         description=(
             "Action items open or in progress whose due date is before today (UTC), of postmortems matching "
             "`service` and `severity`, whatever the window: the same items as `/v1/action-items?overdue=true`."
         )
     )
-    repeat_incidents: RepeatIncidents
+    repeat_incidents: RepeatIncidents = Field(description="How often a failure mode came back.")
     top_failure_modes: list[FailureModeCount] = Field(
         description=f"The {TOP_FAILURE_MODES} most frequent failure modes in the window: by count, then by name."
     )

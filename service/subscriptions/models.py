@@ -53,7 +53,7 @@ class SubscriptionCreate(InputModel):
 
     url: Url
     event_types: EventTypes = Field(default_factory=list)
-    description: Description | None = None
+    description: Description | None = Field(default=None, description="What the endpoint is for.")
     enabled: StrictBool = Field(default=True, description="Whether events are sent.")
 
 
@@ -66,7 +66,7 @@ class SubscriptionUpdate(InputModel):
 
     url: Url | None = None
     event_types: EventTypes | None = None
-    description: Description | None = None
+    description: Description | None = Field(default=None, description="What the endpoint is for.")
     enabled: StrictBool | None = Field(default=None, description="Whether events are sent.")
 
 

@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field
 from sqlmodel import Field as SQLField
 
 from service.core.base import IdMixin, TimestampMixin, version_column
-from service.core.schemas import InputModel, OutputModel, UTCTimestamp
+from service.core.schemas import InputModel, OutputModel, UTCTimestamp, describe_fields
 from service.core.types import UTCDateTime, enum_type
 
 
@@ -82,6 +82,22 @@ class TimelineEventRead(OutputModel):
     updated_at: datetime
     version: int
 
+
+FIELD_DESCRIPTIONS = {
+    "id": "The event's id.",
+    "postmortem_id": "The postmortem whose timeline holds the event.",
+    "occurred_at": "When it happened (RFC 3339 with an offset; returned in UTC); the timeline is in this order.",
+    "kind": "What sort of moment it was: a signal, alert, detection, action, decision, mitigation, resolution, "
+    "communication or other.",
+    "description": "What happened, precisely: times in UTC, figures rather than `a few`.",
+    "source": "Where the event is recorded (a tool, a channel); null when unknown.",
+    "created_at": "When the event was recorded (UTC).",
+    "updated_at": "When the event last changed (UTC).",
+    "version": "How many times the event has been written; starts at 1.",
+}
+"""What the fields of this module's models mean, by name (`service.core.schemas.describe_fields`)."""
+
+describe_fields(FIELD_DESCRIPTIONS, TimelineEventCreate, TimelineEventUpdate, TimelineEventRead)
 
 _version = version_column()
 

@@ -2,7 +2,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from service.core.clock import utc_now
 from service.core.errors import DomainError
@@ -16,8 +16,8 @@ router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
 
 class WebhookAccepted(BaseModel):
-    accepted: bool
-    duplicate: bool
+    accepted: bool = Field(description="The webhook was verified and recorded; it is applied in the background.")
+    duplicate: bool = Field(description="The tracker had delivered it before; it is applied once.")
 
 
 @router.post(

@@ -508,22 +508,83 @@ async def test_a_document_must_start_with_its_title(
 
 async def test_the_documented_example_is_what_import_then_export_gives(client: httpx.AsyncClient, app: FastAPI) -> None:
     paths = app.openapi()["paths"]
-    [body] = paths["/v1/postmortems/import"]["post"]["requestBody"]["content"].values()
+    body = paths["/v1/postmortems/import"]["post"]["requestBody"]["content"]
     exported = paths["/v1/postmortems/{postmortem_id}/export"]["get"]["responses"]["200"]["content"]["text/markdown"]
 
-    response = await import_markdown(client, body["example"])
+    from_markdown = await import_markdown(client, body["text/markdown"]["example"])
+    from_json = await client.post("/v1/postmortems/import", json=body["application/json"]["example"])
+
+    for response in (from_markdown, from_json):
+        assert response.status_code == 201, response.text
+        assert response.headers["location"] == f"/v1/postmortems/{response.json()['id']}"
+        assert (len(response.json()["timeline"]), len(response.json()["action_items"])) == (2, 1)
+        assert await export_markdown(client, response.json()["id"]) == exported["example"]
+    assert body["text/markdown"]["example"] == body["application/json"]["example"]["markdown"] == exported["example"]
+    assert from_json.json()["id"] != from_markdown.json()["id"]
+    assert comparable(from_json.json()) == comparable(from_markdown.json())
+
+
+async def test_import_takes_the_document_as_json_too(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/postmortems/import",
+        json={"markdown": "# Queue backlog\n\n- **Severity:** P3\n\n## Summary\n\nThe queue backed up.\n"},
+    )
 
     assert response.status_code == 201, response.text
-    assert (len(response.json()["timeline"]), len(response.json()["action_items"])) == (2, 1)
-    assert await export_markdown(client, response.json()["id"]) == body["example"] == exported["example"]
+    assert (response.json()["title"], response.json()["severity"], response.json()["template"]) == (
+        "Queue backlog",
+        "P3",
+        "quick",
+    )
+    assert response.json()["summary"] == "The queue backed up."
+    fetched = await client.get(response.headers["location"])
+    assert fetched.json()["title"] == "Queue backlog"
 
 
-async def test_import_takes_markdown_only(client: httpx.AsyncClient) -> None:
-    response = await client.post("/v1/postmortems/import", json={"title": "JSON is not a document"})
+@pytest.mark.parametrize(
+    ("body", "field", "code"),
+    [
+        ({}, "markdown", "missing"),
+        ({"markdown": "# Fine\n", "format": "md"}, "format", "extra_forbidden"),
+        ({"markdown": ""}, "markdown", "string_too_short"),
+        ({"markdown": 42}, "markdown", "string_type"),
+        ({"markdown": "# Nul\x00\n"}, "markdown", "value_error"),
+    ],
+    ids=["missing", "unknown-field", "empty", "not-a-string", "nul"],
+)
+async def test_a_json_import_is_a_markdown_import_object(
+    client: httpx.AsyncClient, body: dict[str, object], field: str, code: str
+) -> None:
+    errors = problem_errors(await client.post("/v1/postmortems/import", json=body), 422)
+
+    assert [(error["field"], error["location"], error["code"]) for error in errors] == [(field, "body", code)]
+    assert (await client.get("/v1/postmortems")).json()["items"] == []
+
+
+async def test_a_json_import_refuses_malformed_json(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/postmortems/import", content=b'{"markdown": ', headers={"Content-Type": "application/json"}
+    )
+
+    assert [error["code"] for error in problem_errors(response, 422)] == ["json_invalid"]
+
+
+async def test_a_json_import_is_checked_like_a_markdown_one(client: httpx.AsyncClient) -> None:
+    errors = problem_errors(await client.post("/v1/postmortems/import", json={"markdown": "no title\n"}), 422)
+    markdown_errors = problem_errors(await import_markdown(client, "no title\n"), 422)
+
+    assert errors == markdown_errors
+    assert [error["field"] for error in errors] == ["Title", "Metadata"]
+
+
+async def test_import_takes_markdown_or_json_only(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/postmortems/import", content=b"# A title\n", headers={"Content-Type": "text/plain"}
+    )
 
     assert_problem(response, 415)
-    assert response.headers["accept"] == "text/markdown"
-    assert response.json()["detail"] == "request bodies must be text/markdown"
+    assert response.headers["accept"] == "text/markdown, application/json"
+    assert response.json()["detail"] == "request bodies must be text/markdown or application/json"
 
 
 @pytest.mark.parametrize(
