@@ -157,7 +157,8 @@ def _refused_by_state(case: schemathesis.Case) -> bool:
 
     Cursors (the change feed's `after` too) are opaque (a generated one was never returned by the API),
     and a search `q` of only punctuation and common words has nothing to search for. A subscription's
-    endpoint must resolve, and to an address that may be sent to.
+    endpoint must resolve, and to an address that may be sent to. A near miss needs its potential
+    (`near_miss_potential` is nullable for the others).
     """
     query = case.query or {}
     body = case.body if isinstance(case.body, dict) else {}
@@ -168,6 +169,7 @@ def _refused_by_state(case: schemathesis.Case) -> bool:
         or any(name.lower() in STATEFUL_HEADERS for name in case.headers or {})
         or any(body.get(field) for field in REFERENCES)
         or case.operation.label in RULES_NO_SCHEMA_STATES
+        or (body.get("near_miss") is True and body.get("near_miss_potential") is None)
     )
 
 
