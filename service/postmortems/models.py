@@ -434,7 +434,7 @@ class Readiness(BaseModel):
         default=None,
         exclude_if=lambda suggested: suggested is None,
         description="Times the timeline suggests for the postmortem's empty `started_at`, `detected_at`, "
-        "`mitigated_at` and `resolved_at`, to send as-is in one PATCH; absent when it suggests none.",
+        "`mitigated_at` and `resolved_at`, to send as-is in one PATCH; absent when it suggests none, or when complete.",
     )
 
 

@@ -130,6 +130,15 @@ async def test_slack_takes_pinned_starred_and_marked_messages_as_plain_text(clie
     assert {(event["source"], event["source_id"]) for event in result["added"][:1]} == {("Slack", "1736931300.000300")}
 
 
+async def test_slack_takes_the_answer_of_conversations_history_too(client: httpx.AsyncClient) -> None:
+    postmortem = await create_postmortem(client)
+    body = json.dumps({"ok": True, "messages": json.loads(fixture("slack")), "has_more": False}).encode()
+
+    result = await imported(client, postmortem["id"], "slack", body=body)
+
+    assert (len(result["added"]), result["skipped"]) == (9, 6)
+
+
 async def test_slack_markers_are_a_setting(client: httpx.AsyncClient, configure: Callable[..., None]) -> None:
     configure(timeline_slack_markers=["can pay"])
     postmortem = await create_postmortem(client)
@@ -221,6 +230,7 @@ async def test_a_dry_run_previews_and_writes_nothing(client: httpx.AsyncClient) 
         ("pagerduty", lambda doc: doc["log_entries"][5].pop("id"), "log_entries[5].id"),
         ("slack", lambda doc: doc[12].update(ts="soon"), "[12].ts"),
         ("github-deployments", lambda doc: doc[1].update(state="exploded"), "[1].state"),
+        ("github-deployments", lambda doc: doc[0].update(created_at=1736931000), "[0].created_at"),
     ],
 )
 async def test_a_bad_entry_refuses_the_whole_file(

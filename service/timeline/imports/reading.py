@@ -38,6 +38,8 @@ def load_json(body: bytes) -> Any:
         raise unprocessable(
             f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", "json_invalid"
         ) from exc
+    except RecursionError as exc:
+        raise unprocessable("the JSON is nested too deeply", "json_invalid") from exc
 
 
 def clip(text: str) -> str:
@@ -58,6 +60,9 @@ class Faults:
         """An RFC 3339 timestamp with an offset, in UTC; None (and an error) otherwise."""
         if value is None or value == "":
             self.add(field, "required", "missing", line)
+            return None
+        if not isinstance(value, str):  # pydantic would read a number as seconds since the epoch
+            self.add(field, "must be an RFC 3339 timestamp, e.g. 2025-01-15T09:00:00Z", "string_type", line)
             return None
         try:
             return _timestamp.validate_python(value)
@@ -101,7 +106,8 @@ def entries(document: Any, field: str, faults: Faults) -> list[tuple[str, dict[s
     """The objects of the list `document`, each with its path (`field[i]`); any other item is an error."""
     if not isinstance(document, list):
         raise Unprocessable(
-            "the file cannot be imported", [FieldError(field or BODY, "must be a JSON array", "list_type")]
+            f"the file cannot be imported: {field or BODY} must be a JSON array",
+            [FieldError(field or BODY, "must be a JSON array", "list_type")],
         )
     found = []
     for index, entry in enumerate(document):
