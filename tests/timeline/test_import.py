@@ -345,3 +345,19 @@ async def test_a_body_of_another_media_type_is_refused(
 
     assert_problem(response, 415)
     assert await timeline(client, postmortem["id"]) == []
+
+
+async def test_an_imported_event_cannot_move_to_a_source_that_has_its_id(client: httpx.AsyncClient) -> None:
+    postmortem = await create_postmortem(client)
+    paged = {"id": "42", "type": "trigger_log_entry", "created_at": "2025-01-15T09:00:00Z", "summary": "Triggered"}
+    deployed = {"id": 42, "state": "success", "created_at": "2025-01-15T09:05:00Z", "environment": "production"}
+    await imported(client, postmortem["id"], "pagerduty", body=json.dumps({"log_entries": [paged]}).encode())
+    [deploy] = (await imported(client, postmortem["id"], "github-deployments", body=json.dumps([deployed]).encode()))[
+        "added"
+    ]
+    url = f"/v1/postmortems/{postmortem['id']}/timeline/{deploy['id']}"
+
+    clash = await client.patch(url, json={"source": "PagerDuty"})
+
+    assert_problem(clash, 409)
+    assert (await client.patch(url, json={"source": "GitHub Actions"})).status_code == 200
