@@ -33,7 +33,7 @@ from service.observability.router import router as metrics_router
 from service.outbox.runner import background_worker
 from service.postmortems.examples import RESPONSE_EXAMPLES
 from service.settings import Settings
-from service.timeline.router import CSV_MEDIA_TYPE, TIMELINE_IMPORT_PATH
+from service.timeline.router import CSV_MEDIA_TYPE, TIMELINE_IMPORT_PATH, document_timeline_import
 from service.webhooks.router import router as webhooks_router
 
 if TYPE_CHECKING:
@@ -100,6 +100,7 @@ def create_app(settings: Settings, *, run_worker: bool = False) -> FastAPI:
         document_api_key,
         document_conditional_get,
         document_markdown_import,
+        document_timeline_import,
         document_response_examples(RESPONSE_EXAMPLES),
     )
     templates: dict[int, str] = {}  # id of each route: routes compare by value and do not hash
