@@ -33,6 +33,7 @@ from service.observability.router import router as metrics_router
 from service.outbox.runner import background_worker
 from service.postmortems.examples import RESPONSE_EXAMPLES
 from service.settings import Settings
+from service.timeline.router import CSV_MEDIA_TYPE, TIMELINE_IMPORT_PATH, document_timeline_import
 from service.webhooks.router import router as webhooks_router
 
 if TYPE_CHECKING:
@@ -99,6 +100,7 @@ def create_app(settings: Settings, *, run_worker: bool = False) -> FastAPI:
         document_api_key,
         document_conditional_get,
         document_markdown_import,
+        document_timeline_import,
         document_response_examples(RESPONSE_EXAMPLES),
     )
     templates: dict[int, str] = {}  # id of each route: routes compare by value and do not hash
@@ -122,6 +124,7 @@ def create_app(settings: Settings, *, run_worker: bool = False) -> FastAPI:
         BodyGuardMiddleware,
         max_body_bytes=settings.max_body_bytes,
         text_bodies={IMPORT_PATH: MARKDOWN_MEDIA_TYPE},
+        also_accepted=[(TIMELINE_IMPORT_PATH, CSV_MEDIA_TYPE)],
     )
     app.add_middleware(AllowedMethodsMiddleware, resources=Resources(methods))
     if settings.cors_allow_origins:  # before the methods: a preflight is answered for the browser, not as OPTIONS

@@ -137,6 +137,11 @@ class Settings(BaseSettings):
         description="A subscription whose endpoint failed every delivery attempt for this long is disabled, "
         "with the reason in `disabled_reason`.",
     )
+    timeline_slack_markers: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=lambda: ["#timeline"],
+        description="A timeline import from Slack takes, beside pinned and starred messages, those whose text "
+        'holds one of these markers (any case), e.g. ["#timeline", ":pushpin:"]; [] takes none by text.',
+    )
 
     cors_allow_origins: list[str] = Field(
         default_factory=list,

@@ -161,6 +161,12 @@ def public_report(call: Call) -> None:
     assert "INC-4711" not in call.body
 
 
+SUGGESTED_TIMES = {
+    "started_at": "2025-01-15T08:40:00Z",
+    "detected_at": "2025-01-15T08:52:10Z",
+    "mitigated_at": "2025-01-15T09:20:00Z",
+    "resolved_at": "2025-01-15T09:35:00Z",
+}
 ID = "[0-9a-f-]{36}"
 PM = f"/v1/postmortems/{ID}"
 EXPECTED: list[tuple[str, str, int, Check | None]] = [
@@ -202,6 +208,14 @@ EXPECTED: list[tuple[str, str, int, Check | None]] = [
     ("GET", f"{PM}/export\\?format=json", 200, lambda call: len(call.json()["timeline"]) == 1),
     ("GET", f"{PM}/export\\?audience=public", 200, public_report),
     ("POST", "/v1/postmortems/import", 201, contains("location: /v1/postmortems/", '"status":"draft"')),
+    ("POST", "/v1/postmortems", 201, fields(status="draft")),
+    ("POST", f"{PM}/timeline/import\\?source=pagerduty&dry_run=true", 200, fields(dry_run=True, skipped=4)),
+    ("POST", f"{PM}/timeline/import\\?source=pagerduty", 200, lambda call: len(call.json()["added"]) == 5),
+    ("POST", f"{PM}/timeline/import\\?source=slack", 200, lambda call: len(call.json()["added"]) == 9),
+    ("POST", f"{PM}/timeline/import\\?source=github-deployments", 200, lambda call: len(call.json()["added"]) == 4),
+    ("POST", f"{PM}/timeline/import\\?source=csv", 200, fields(suggested_times=SUGGESTED_TIMES)),
+    ("GET", f"{PM}/readiness", 200, fields(suggested_times=SUGGESTED_TIMES)),
+    ("PATCH", PM, 200, fields(**SUGGESTED_TIMES)),
     ("POST", "/v1/integrations", 201, fields(kind="github", default=True, has_webhook_secret=True)),
     ("POST", f"{PM}/action-items", 201, lambda call: call.json()["integration_id"] is not None),
     ("GET", r"/v1/deliveries\?status=dead", 200, items(0)),

@@ -145,6 +145,7 @@ RULES_NO_SCHEMA_STATES = {
     "PATCH /v1/postmortems/{postmortem_id}": "incident times in order, the stored ones included",
     "GET /v1/postmortems/{postmortem_id}/export": "the public report is Markdown only",
     "POST /v1/postmortems/import": "a Markdown document's structure",
+    "POST /v1/postmortems/{postmortem_id}/timeline/import": "each source's export format, and the media type it takes",
     "POST /v1/integrations": "the settings each tracker kind needs",
     "PATCH /v1/integrations/{integration_id}": "the settings each tracker kind needs",
     "POST /v1/subscriptions": "an endpoint whose host resolves, to an address that may be sent to",

@@ -1,10 +1,12 @@
 """Admit request bodies: JSON only (415 otherwise) and no larger than the limit (413).
 
 Routes that read another media type (the Markdown import) are listed in `text_bodies`: they take
-that type, and JSON.
+that type, and JSON. Paths matching a pattern of `also_accepted` (the timeline import, whose
+CSV source is text/csv) take that type beside JSON too.
 """
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
@@ -35,11 +37,13 @@ class BodyGuardMiddleware:
         max_body_bytes: int,
         raw_body_prefix: str = "/v1/webhooks/",
         text_bodies: Mapping[str, str] | None = None,
+        also_accepted: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.raw_body_prefix = raw_body_prefix
         self.text_bodies = dict(text_bodies or {})  # path -> the media type it takes besides JSON
+        self.also_accepted = [(re.compile(pattern), media_type) for pattern, media_type in also_accepted]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
@@ -58,8 +62,13 @@ class BodyGuardMiddleware:
             expected = f"{text_type} or application/json"
             accepted = content_type.split(";", 1)[0].strip().lower() == text_type or is_json_media_type(content_type)
         else:
-            expected = "application/json"
-            accepted = signed_raw_body or is_json_media_type(content_type)
+            others = [media_type for pattern, media_type in self.also_accepted if pattern.fullmatch(path)]
+            expected = ", ".join(["application/json", *others])
+            accepted = (
+                signed_raw_body
+                or is_json_media_type(content_type)
+                or content_type.split(";", 1)[0].strip().lower() in others
+            )
         if has_body and not accepted:
             response = problem_response(
                 path,

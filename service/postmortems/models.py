@@ -25,6 +25,7 @@ from service.core.schemas import (
 from service.core.types import JSONValue, UTCDateTime, enum_type
 from service.postmortems import deadlines
 from service.postmortems.enums import Severity, Status, Template
+from service.timeline.models import SuggestedTimes
 
 ListItem = Annotated[str, Field(min_length=1, max_length=2_000)]
 Labels = Annotated[list[Label], Field(max_length=50)]
@@ -429,6 +430,12 @@ class Readiness(BaseModel):
     next_action: str | None = Field(description="`submit`, `complete`, or null when complete.")
     ready: bool
     errors: list[ProblemFieldError] = Field(description="Every unmet requirement of the next action.")
+    suggested_times: SuggestedTimes | None = Field(
+        default=None,
+        exclude_if=lambda suggested: suggested is None,
+        description="Times the timeline suggests for the postmortem's empty `started_at`, `detected_at`, "
+        "`mitigated_at` and `resolved_at`, to send as-is in one PATCH; absent when it suggests none, or when complete.",
+    )
 
 
 FIELD_DESCRIPTIONS = {

@@ -30,6 +30,7 @@ from service.review import service as review_service
 from service.review.models import Rule
 from service.sync import service as sync_service
 from service.timeline import service as timeline_service
+from service.timeline import suggestions
 
 
 class Action(StrEnum):
@@ -122,12 +123,17 @@ async def readiness(
         errors = await submission_errors(session, postmortem)
     elif action is Action.COMPLETE:
         errors = await completion_errors(session, postmortem, required_approvals, blocking_rules)
+    suggested = None
+    if postmortem.status is not Status.COMPLETE:  # frozen: nothing could be sent as a PATCH
+        times = await suggestions.for_postmortem(session, postmortem)
+        suggested = times if times.model_dump() else None  # left out when it holds no time
     return Readiness.model_validate(
         {
             "status": postmortem.status,
             "next_action": action,
             "ready": action is not None and not errors,
             "errors": [field_error_body(error) for error in errors],
+            "suggested_times": suggested,
         }
     )
 

@@ -26,6 +26,7 @@ class EventKind(StrEnum):
 
 Description = Annotated[str, Field(min_length=1, max_length=5_000, examples=["Error rate alert fired"])]
 Source = Annotated[str, Field(max_length=200, examples=["PagerDuty"])]
+SOURCE_ID_MAX_LENGTH = 255
 
 
 class TimelineEventCreate(InputModel):
@@ -78,6 +79,10 @@ class TimelineEventRead(OutputModel):
     kind: EventKind
     description: str
     source: str | None
+    source_id: str | None = Field(
+        default=None,
+        description="The event's id in the tool it was imported from (a CSV row's hash); null if added by hand.",
+    )
     created_at: datetime
     updated_at: datetime
     version: int
@@ -104,7 +109,11 @@ _version = version_column()
 
 class TimelineEvent(IdMixin, TimestampMixin, table=True):
     __tablename__ = "timeline_event"
-    __table_args__ = (sa.Index("ix_timeline_event_postmortem_occurred", "postmortem_id", "occurred_at", "id"),)
+    __table_args__ = (
+        sa.Index("ix_timeline_event_postmortem_occurred", "postmortem_id", "occurred_at", "id"),
+        # An import adds each entry of its source once; events added by hand have no source_id (NULLs differ).
+        sa.Index("ix_timeline_event_source_id", "postmortem_id", "source", "source_id", unique=True),
+    )
     __mapper_args__ = {"version_id_col": _version}  # noqa: RUF012
 
     postmortem_id: uuid.UUID = SQLField(foreign_key="postmortem.id", ondelete="CASCADE")
@@ -112,4 +121,30 @@ class TimelineEvent(IdMixin, TimestampMixin, table=True):
     kind: EventKind = SQLField(sa_type=enum_type(EventKind))
     description: str = SQLField(sa_type=sa.Text)
     source: str | None = SQLField(default=None, max_length=200)
+    source_id: str | None = SQLField(default=None, max_length=SOURCE_ID_MAX_LENGTH)
     version: int = SQLField(sa_column=_version)
+
+
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+class SuggestedTimes(OutputModel):
+    """Incident times read off the timeline, for the postmortem fields still empty.
+
+    Only empty fields are suggested (a time someone set is theirs to change), and only values that
+    keep started <= detected <= mitigated <= resolved with the times already set, so the object can
+    be sent as-is in one PATCH. Fields with nothing to suggest are left out rather than sent as null,
+    which a PATCH would read as "clear".
+    """
+
+    started_at: datetime | None = Field(
+        default=None, exclude_if=_is_none, description="The first event of any kind: the first signal."
+    )
+    detected_at: datetime | None = Field(
+        default=None, exclude_if=_is_none, description="The first `alert` or `detection` event."
+    )
+    mitigated_at: datetime | None = Field(
+        default=None, exclude_if=_is_none, description="The first `mitigation` event."
+    )
+    resolved_at: datetime | None = Field(default=None, exclude_if=_is_none, description="The first `resolution` event.")

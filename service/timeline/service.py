@@ -7,7 +7,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.core.clock import utc_now
-from service.core.errors import NotFound
+from service.core.errors import Conflict, FieldError, NotFound
 from service.core.etag import check_if_match
 from service.core.pagination import PageParams, keyset_page
 from service.postmortems.freeze import ensure_editable
@@ -73,6 +73,8 @@ async def update(
 ) -> TimelineEvent:
     await check_if_match(if_match, lambda: TimelineEventRead.model_validate(event))
     ensure_editable(postmortem.status, "its timeline")
+    if changes.source != event.source and "source" in changes.model_fields_set:
+        await _ensure_source_id_free(session, event, changes.source)
     for name, value in changes.model_dump(exclude_unset=True).items():
         setattr(event, name, value)
     event.updated_at = utc_now()
@@ -85,6 +87,22 @@ async def delete(session: AsyncSession, postmortem: Postmortem, event: TimelineE
     ensure_editable(postmortem.status, "its timeline")
     await session.delete(event)
     await session.flush()
+
+
+async def _ensure_source_id_free(session: AsyncSession, event: TimelineEvent, source: str | None) -> None:
+    """An imported event moved to another source must not take the id an event imported from there has."""
+    if event.source_id is None:
+        return
+    statement = select(TimelineEvent.id).where(
+        col(TimelineEvent.postmortem_id) == event.postmortem_id,
+        col(TimelineEvent.source) == source,
+        col(TimelineEvent.source_id) == event.source_id,
+    )
+    if (await session.exec(statement)).first() is not None:
+        raise Conflict(
+            f"another event was imported from {source} with the id {event.source_id}",
+            [FieldError("source", "already holds an event with this event's source_id", "duplicate", "body")],
+        )
 
 
 def _parse_timestamp(raw: str) -> datetime:

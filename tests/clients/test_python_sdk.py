@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "clients" / "python" / "config.yml"
 GENERATOR = str(Path(sys.executable).parent / "openapi-python-client")
 PACKAGE = "postmortems_client"
-KNOWN_WARNING = "Unsupported content type text/markdown"
-"""The import's Markdown body: the generator cannot send it, and uses the operation's JSON body instead."""
+KNOWN_WARNINGS = ("Unsupported content type text/markdown", "Unsupported content type text/csv")
+"""The imports' Markdown and CSV bodies: the generator cannot send them, and uses the operation's JSON body instead."""
 
 OPERATIONS_USED = [
     *(("postmortems", f"postmortems_{name}") for name in ("create", "get", "update", "list", "import")),
@@ -71,7 +71,7 @@ def sdk(module: str) -> ModuleType:
 def test_the_generator_leaves_no_operation_out(generated: tuple[Path, str]) -> None:
     package, output = generated
     assert "will not be generated" not in output, output
-    warnings = [block for block in output.split("WARNING")[1:] if KNOWN_WARNING not in block]
+    warnings = [block for block in output.split("WARNING")[1:] if not any(known in block for known in KNOWN_WARNINGS)]
     assert warnings == [], output
     modules = {path.stem for path in (package / "api").glob("*/*.py") if path.stem != "__init__"}
     operation_ids = {operation["operationId"] for item in DOCUMENT["paths"].values() for operation in item.values()}
