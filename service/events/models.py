@@ -158,5 +158,6 @@ class EventFeed(BaseModel):
 
     items: list[EventRead] = Field(description="Events in the order they happened, oldest first.")
     next_cursor: str = Field(
-        description="The cursor to pass as `after` to read on; present even when `items` is empty, so a consumer polls with it."
+        description="The cursor to pass as `after` to read on; present even when `items` is empty, so a consumer "
+        "polls with it."
     )
