@@ -14,12 +14,16 @@ from service.core.sql import param
 from service.core.types import UTCDateTime
 
 
-def overdue_clause(today: Any = None) -> Any:
-    """Open or in progress, with a due date before `today` (a date or a placeholder; default: today, UTC)."""
+def overdue_clause(today: Any) -> Any:
+    """Open or in progress, with a due date before `today`.
+
+    `today` is a placeholder wherever the statement is built once and reused, so that it never keeps
+    the date it was built on.
+    """
     return and_(
         col(ActionItem.status).in_(UNFINISHED),
         col(ActionItem.due_date).is_not(None),
-        col(ActionItem.due_date) < (utc_today() if today is None else today),
+        col(ActionItem.due_date) < today,
     )
 
 

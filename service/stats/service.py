@@ -106,6 +106,7 @@ LOOKBACK_FROM = inline("lookback_from", UTCDateTime())
 """Where the incidents that the repeats of the previous window may repeat begin."""
 FIRST_DUE_DATE = inline("first_due_date", sa.Date())
 DUE_BEFORE = inline("due_before", sa.Date())
+TODAY = inline("today", sa.Date())  # a placeholder: the statement is built once and outlives the day
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ def parameters(window: Window) -> dict[str, Any]:
         "lookback_from": _earlier(window.previous_from, timedelta(days=REPEAT_WINDOW_DAYS)),
         "first_due_date": window.from_.date(),
         "due_before": window.to.date(),
+        "today": clock.utc_today(),
     }
     if window.severity is not None:
         values["severity"] = window.severity
@@ -398,7 +400,7 @@ def _action_item_counts(matching: sa.CTE | None) -> sa.Subquery:
 
 def _overdue_count(matching: sa.CTE | None) -> sa.Subquery:
     statement = (
-        select(func.count().label("overdue")).select_from(ActionItem).where(action_item_filters.overdue_clause())
+        select(func.count().label("overdue")).select_from(ActionItem).where(action_item_filters.overdue_clause(TODAY))
     )
     overdue: sa.Subquery = _items_of(statement, matching).subquery("overdue")
     return overdue

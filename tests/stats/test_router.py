@@ -592,6 +592,19 @@ async def test_overdue_action_items_are_counted_whatever_the_window(client: http
     assert len(listed.json()["items"]) == everything["overdue_action_items"]
 
 
+async def test_an_item_becomes_overdue_when_the_day_turns_while_the_service_runs(
+    client: httpx.AsyncClient, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkout = (await create_postmortem(client, services=["checkout"]))["id"]
+    await action_item(client, store, checkout, due_date="2025-03-10", status="open")
+    monkeypatch.setattr(clock, "utc_now", lambda: at("2025-03-10T23:59:59Z"))
+    on_the_due_date = await stats(client, **MARCH)
+    monkeypatch.setattr(clock, "utc_now", lambda: at("2025-03-11T00:00:00Z"))
+    the_day_after = await stats(client, **MARCH)
+
+    assert (on_the_due_date["overdue_action_items"], the_day_after["overdue_action_items"]) == (0, 1)
+
+
 # --- repeat incidents ---------------------------------------------------------------------------------------------
 
 
