@@ -102,6 +102,9 @@ class BlameMatch:
     actor: str
     phrase: str
     category: Category
+    learned: bool = False
+    """Found by the learned scorer, not by a rule: a judgement from words, right about nine times in ten on text
+    it has not seen, where the rules are right 98 or 99 times in 100."""
 
 
 Found = tuple[int, BlameMatch]
@@ -122,12 +125,17 @@ def find_blame(text: str, people: Iterable[str] = ()) -> list[BlameMatch]:
     return matches
 
 
+def blamed_by_rules(sentence: str) -> bool:
+    """Whether the phrase rules alone flag `sentence`: training measures the scorer beside them."""
+    return _blame_in_sentence(sentence, frozenset()) is not None
+
+
 def _scored_blame(text: str, people: frozenset[str]) -> BlameMatch | None:
     """The learned scorer's verdict on a sentence the rules pass; it has no category, so it is a judgement."""
     scored = scorer.load().flags(text, people)
     if scored is None:
         return None
-    return BlameMatch(text, scored.actor or UNNAMED, scored.phrase, Category.JUDGEMENT)
+    return BlameMatch(text, scored.actor or UNNAMED, scored.phrase, Category.JUDGEMENT, learned=True)
 
 
 def _blame_in_sentence(text: str, people: frozenset[str]) -> BlameMatch | None:

@@ -27,6 +27,10 @@ PERSON_ROLES = words(
     supervisor supervisors director directors executive executives coordinator coordinators pm pms cto
     scientist scientists researcher researchers student students volunteer volunteers editor editors rep reps
     representative representatives founder founders ceo cfo cio ciso vp vps officer officers
+    clerk clerks nurse nurses pharmacist pharmacists physician physicians doctor doctors clinician clinicians
+    dispatcher dispatchers cashier cashiers teller tellers trader traders annotator annotators labeller labellers
+    moderator moderators accountant accountants auditor auditors receptionist receptionists secretary
+    storekeeper storekeepers paramedic paramedics surgeon surgeons
     """
 )
 

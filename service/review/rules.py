@@ -28,7 +28,7 @@ from service.action_items.models import ActionItem
 from service.core.clock import utc_now
 from service.postmortems.enums import Severity, Template
 from service.postmortems.models import Impact, Postmortem, ReviewMeeting
-from service.review.blame import UNNAMED, find_blame
+from service.review.blame import UNNAMED, BlameMatch, find_blame
 from service.review.lexicon import words
 from service.review.models import Finding, Level, Rule
 from service.review.parse import split_sentences
@@ -123,18 +123,19 @@ def blame_language(document: Document) -> list[Finding]:
         for match in find_blame(text, document.people):
             if match.actor == UNNAMED and field_name in root_cause_fields and _human_error_in(match.sentence):
                 continue  # a root cause of "Operator error." names no one: human-error-root-cause reports it
-            findings.append(
-                _finding(
-                    Rule.BLAME_LANGUAGE,
-                    Level.ERROR,
-                    field_name,
-                    match.sentence,
-                    f"'{match.actor}' is made the actor of a failure: '{match.phrase}'. A blameless postmortem "
-                    "describes what the system allowed, not who slipped.",
-                    BLAME_SUGGESTIONS[match.category],
-                )
-            )
+            findings.append(_blame_finding(field_name, match))
     return findings
+
+
+def _blame_finding(field_name: str, match: BlameMatch) -> Finding:
+    """An error when a rule found the blame; a warning, which does not block completion, when only the learned
+    scorer did: it is wrong too often to stop a review on its word alone."""
+    if match.learned:
+        level, claim = Level.WARNING, f"This reads as blaming '{match.actor}' ('{match.phrase}')."
+    else:
+        level, claim = Level.ERROR, f"'{match.actor}' is made the actor of a failure: '{match.phrase}'."
+    message = f"{claim} A blameless postmortem describes what the system allowed, not who slipped."
+    return _finding(Rule.BLAME_LANGUAGE, level, field_name, match.sentence, message, BLAME_SUGGESTIONS[match.category])
 
 
 # --- human-error-root-cause --------------------------------------------------------------------------------------
@@ -179,7 +180,9 @@ def human_error_root_cause(document: Document) -> list[Finding]:
         if stated is not None:
             sentence, phrase = stated
             message = f"The root cause stops at human error ('{phrase}'): it says who slipped, not why it mattered."
-        elif sentences and (blamed := find_blame(sentences[0], document.people)):
+        elif sentences and (
+            blamed := [match for match in find_blame(sentences[0], document.people) if not match.learned]
+        ):
             sentence = blamed[0].sentence
             message = f"The root cause is a person's action ('{blamed[0].actor}' ... '{blamed[0].phrase}')."
         else:

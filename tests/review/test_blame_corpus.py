@@ -10,21 +10,23 @@ kind of event through the system, the team as "we", or a person doing something 
   system), each with its label and split. The split is fixed by a hash of the sentence (HOLDOUT_PERCENT
   of them are "holdout"). The rule was first tuned on "dev" only, and "holdout" measured it on unseen text;
   holdout's errors have since been read and fixed, so both parts are now tuning data.
-* FRESH_CORPORA: sentences written after that, in voices the first corpora have little of (terse timeline
-  notes, hedges, sarcasm, time-qualified omissions, long multi-clause sentences). Each file is one split. The
-  misses of "fresh" were printed once, while measuring the rule as it was before the changes they measure;
-  "fresh2" was written then, and its errors have never been read. Before those changes the rules scored
-  P 0.988 / R 0.604 on "fresh" and P 0.976 / R 0.664 on "fresh2"; after, P 1.000 / R 0.799 and P 0.979 / R 0.779.
-* Hand-written rules plateaued near 0.8 recall on new text, so a learned scorer (`review.scorer`) now flags
-  what the rules pass; it is trained on dev, holdout, fresh and fresh2, which are therefore all training data
-  (with it: dev P 1.000 / R 0.990, holdout 1.000 / 0.993, fresh 1.000 / 0.896, fresh2 0.982 / 0.877: the
-  scorer leaves sentences with a negation or with no one named to the rules, so even its training sentences
-  are not all caught; its 5-fold cross-validation on those corpora, rules or scorer, gave P 0.986 / R 0.848
-  on fresh and fresh2).
-* "fresh3": 240 sentences from payments, games, healthcare IT, telecom and ML platforms, with non-native
-  phrasing, bare fragments, agentless passives, vendors and roles as culprits. It was written and committed
-  before the scorer, is never trained on, and only its numbers were ever printed: the rules alone scored
-  P 0.989 / R 0.725 on it, rules and scorer P 0.971 / R 0.825. It alone now measures the rule on unseen text.
+* CORPORA_BY_SPLIT: files of one split each, written after that. "fresh" and "fresh2" are in voices the first
+  corpora have little of (terse timeline notes, hedges, sarcasm, time-qualified omissions, long multi-clause
+  sentences); the rules were tuned on "fresh" after scoring P 0.988 / R 0.604 on it (then P 1.000 / R 0.799),
+  and scored P 0.979 / R 0.779 on "fresh2". "fresh3" (payments, games, healthcare IT, telecom, ML platforms;
+  non-native phrasing, fragments, agentless passives, vendors and roles as culprits) measured the first
+  learned scorer while unseen: rules alone P 0.989 / R 0.725, rules and that scorer P 0.971 / R 0.825.
+* "voices": 5,500 sentences from a written labelling guide, by writers who saw none of the other corpora, in
+  batches of 500 by domain and voice (SaaS, other industries, hard indirect forms, fragments and handles,
+  public sector, fintech, games and chat, data and ML, industrial shift logs, security and IT, five whys).
+  The rules were never tuned on them: there they score P 0.95-1.00 / R 0.25-0.62 by batch, which is why the scorer's
+  threshold is chosen on them (`review.training`).
+* The scorer (`review.scorer`) flags what the rules pass. It trains on every split but "fresh4", so on those
+  it is measured in-sample (each at least 0.9 / 0.9). Its 5-fold cross-validation, rules or scorer, on
+  "voices": P 0.920 / R 0.876.
+* "fresh4": 320 sentences committed before the changes it measures, never trained or tuned on; only its
+  figures were ever printed. Before: rules P 0.990 / R 0.625, rules and the first scorer P 0.982 / R 0.700.
+  Now: rules P 0.991 / R 0.669, rules and scorer P 0.974 / R 0.944. It measures the rule on unseen text.
 
 The sentences go through the API as contributing factors of postmortems, one sentence per entry.
 """
@@ -43,17 +45,15 @@ MIN_PRECISION = 0.9
 MIN_RECALL = 0.9
 ENTRIES_PER_POSTMORTEM = 100  # the most contributing factors one postmortem holds
 CORPUS = Path(__file__).with_name("blame_corpus.csv")
-FRESH_CORPORA = {
-    "fresh": Path(__file__).with_name("blame_corpus_fresh.csv"),
-    "fresh2": Path(__file__).with_name("blame_corpus_fresh2.csv"),
-    "fresh3": Path(__file__).with_name("blame_corpus_fresh3.csv"),
+CORPORA_BY_SPLIT = {
+    split: Path(__file__).with_name(f"blame_corpus_{split}.csv")
+    for split in ("fresh", "fresh2", "fresh3", "voices", "fresh4")
 }
-TRAINING_SPLITS = ("dev", "holdout", "fresh", "fresh2")
-"""The splits the rules were tuned on and the scorer is trained on; "fresh3" is unseen."""
-MIN_RECALL_BELOW_TARGET = {"fresh": 0.88, "fresh2": 0.86, "fresh3": 0.81}
-"""Splits whose recall is short of MIN_RECALL, the target: 0.896 ("fresh") and 0.877 ("fresh2"), trained on but
-with sentences the scorer leaves to the rules, and 0.825 on unseen text ("fresh3"). These floors, just below,
-keep it from falling."""
+"""The corpora that are each one split."""
+TRAINING_SPLITS = ("dev", "holdout", "fresh", "fresh2", "fresh3", "voices")
+"""The splits the scorer is trained on (the rules were tuned on the first four)."""
+UNSEEN_SPLIT = "fresh4"
+"""Never trained or tuned on: it measures the rule on unseen text."""
 HOLDOUT_PERCENT = 35
 LABELS = ("blame", "blameless")
 
@@ -298,8 +298,13 @@ def load_corpus(path: Path = CORPUS) -> list[Labelled]:
 
 
 def load_split(split: str) -> list[Labelled]:
-    corpus = load_corpus(FRESH_CORPORA[split]) if split in FRESH_CORPORA else load_corpus()
+    corpus = load_corpus(CORPORA_BY_SPLIT[split]) if split in CORPORA_BY_SPLIT else load_corpus()
     return [entry for entry in corpus if entry.split == split]
+
+
+def normalised(sentence: str) -> str:
+    """A sentence as compared for duplicates: lowercase, with runs of spaces as one."""
+    return " ".join(sentence.lower().split())
 
 
 def split_of(sentence: str) -> str:
@@ -351,19 +356,21 @@ def test_the_labelled_corpus_is_large_balanced_and_split_by_hash() -> None:
         assert len([entry for entry in holdout if entry.label == label]) >= 50
 
 
-@pytest.mark.parametrize("split", list(FRESH_CORPORA))
-def test_each_fresh_corpus_is_large_balanced_one_split_and_new(split: str) -> None:
-    corpus = load_corpus(FRESH_CORPORA[split])
+@pytest.mark.parametrize("split", list(CORPORA_BY_SPLIT))
+def test_each_one_split_corpus_is_large_balanced_and_new(split: str) -> None:
+    corpus = load_corpus(CORPORA_BY_SPLIT[split])
     blaming = [entry for entry in corpus if entry.label == "blame"]
 
     assert len(corpus) >= 240
     assert 0.4 <= len(blaming) / len(corpus) <= 0.6
     assert {entry.label for entry in corpus} == set(LABELS)
     assert {entry.split for entry in corpus} == {split}
-    assert len({entry.sentence for entry in corpus}) == len(corpus)
-    seen = {entry.sentence for entry in load_corpus()} | set(BLAMING + BLAMELESS)
-    seen |= {entry.sentence for other, path in FRESH_CORPORA.items() if other != split for entry in load_corpus(path)}
-    assert not {entry.sentence for entry in corpus} & seen
+    assert len({normalised(entry.sentence) for entry in corpus}) == len(corpus)
+    seen = [entry.sentence for entry in load_corpus()] + BLAMING + BLAMELESS
+    seen += [
+        entry.sentence for other, path in CORPORA_BY_SPLIT.items() if other != split for entry in load_corpus(path)
+    ]
+    assert not {normalised(entry.sentence) for entry in corpus} & {normalised(sentence) for sentence in seen}
 
 
 async def labelled_confusion(client: httpx.AsyncClient, split: str) -> Confusion:
@@ -373,8 +380,8 @@ async def labelled_confusion(client: httpx.AsyncClient, split: str) -> Confusion
     return Confusion.of(blaming, blameless, await flagged_sentences(client, blaming + blameless))
 
 
-@pytest.mark.parametrize("split", [split for split in TRAINING_SPLITS if split not in MIN_RECALL_BELOW_TARGET])
-async def test_blame_language_precision_and_recall_on_the_labelled_corpus(
+@pytest.mark.parametrize("split", TRAINING_SPLITS)
+async def test_blame_language_precision_and_recall_on_the_training_corpora(
     client: httpx.AsyncClient, split: str
 ) -> None:
     confusion = await labelled_confusion(client, split)
@@ -383,19 +390,8 @@ async def test_blame_language_precision_and_recall_on_the_labelled_corpus(
     assert confusion.recall >= MIN_RECALL, f"{split}: {confusion.report()}"
 
 
-@pytest.mark.parametrize(("split", "min_recall"), list(MIN_RECALL_BELOW_TARGET.items()))
-async def test_blame_language_precision_and_recall_below_the_target(
-    client: httpx.AsyncClient, split: str, min_recall: float
-) -> None:
-    confusion = await labelled_confusion(client, split)
+async def test_blame_language_precision_and_recall_on_unseen_text(client: httpx.AsyncClient) -> None:
+    confusion = await labelled_confusion(client, UNSEEN_SPLIT)
 
-    assert confusion.precision >= MIN_PRECISION, f"{split}: {confusion.report(min_recall)}"
-    assert confusion.recall >= min_recall, f"{split}: {confusion.report(min_recall)}"
-
-
-@pytest.mark.xfail(strict=True, reason="recall is 0.896, 0.877 and 0.825 (unseen), short of the 0.9 target")
-@pytest.mark.parametrize("split", list(MIN_RECALL_BELOW_TARGET))
-async def test_blame_language_reaches_the_recall_target(client: httpx.AsyncClient, split: str) -> None:
-    confusion = await labelled_confusion(client, split)
-
-    assert confusion.recall >= MIN_RECALL, f"{split}: {confusion.report()}"
+    assert confusion.precision >= MIN_PRECISION, confusion.report()
+    assert confusion.recall >= MIN_RECALL, confusion.report()

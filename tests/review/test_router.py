@@ -16,6 +16,7 @@ from service.app import create_app
 from service.auth.models import Scope
 from service.core.clock import utc_now
 from service.postmortems.models import Postmortem
+from service.review.blame import blamed_by_rules
 from service.review.models import Rule
 from service.settings import Settings
 from tests.database import committed_session
@@ -172,6 +173,21 @@ async def test_blame_language_blocks_completion_until_it_is_rewritten(
     completed = await step(client, postmortem["id"], "complete")
     assert completed.status_code == 200, completed.text
     assert completed.json()["status"] == "complete"
+
+
+async def test_blame_only_the_learned_scorer_sees_is_a_warning_that_does_not_block(
+    client: httpx.AsyncClient, admin_client: httpx.AsyncClient
+) -> None:
+    judged = "The SRE on duty was watching a movie instead of the dashboards."
+    assert not blamed_by_rules(judged)
+    postmortem = await in_review(client, admin_client, contributing_factors=["No canary stage", judged])
+
+    [finding] = [f for f in await findings_of(client, postmortem["id"]) if f["rule"] == "blame-language"]
+    completed = await step(client, postmortem["id"], "complete")
+
+    assert (finding["level"], finding["field"], finding["excerpt"]) == ("warning", "contributing_factors[1]", judged)
+    assert finding["message"].startswith("This reads as blaming 'SRE'")
+    assert completed.status_code == 200, completed.text
 
 
 async def test_a_human_error_root_cause_blocks_completion(

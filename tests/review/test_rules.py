@@ -145,7 +145,19 @@ def test_blame_language_names_the_person_made_the_actor_of_a_failure(sentence: s
 
 @pytest.mark.parametrize("sentence", BLAMELESS)
 def test_blame_language_leaves_systems_the_team_and_neutral_acts_alone(sentence: str) -> None:
-    assert found(document(summary=sentence), Rule.BLAME_LANGUAGE) == []
+    errors = [
+        finding for finding in found(document(summary=sentence), Rule.BLAME_LANGUAGE) if finding.level is Level.ERROR
+    ]
+
+    assert errors == []
+
+
+def test_the_learned_scorer_warns_on_few_of_them() -> None:
+    """The scorer judges from words, so it may warn on a blameless sentence (a warning blocks nothing); on these
+    hard ones it may do so at most one time in ten, as on unseen text."""
+    warned = [sentence for sentence in BLAMELESS if found(document(summary=sentence), Rule.BLAME_LANGUAGE)]
+
+    assert len(warned) <= len(BLAMELESS) // 10, warned
 
 
 def test_blame_language_suggests_the_systems_oriented_rewrite() -> None:
