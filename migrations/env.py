@@ -1,14 +1,23 @@
 """Alembic environment: migrations run on the service's own async engine."""
 
 import asyncio
+import warnings
 
 from alembic import context
 from sqlalchemy import Connection
+from sqlalchemy.exc import SAWarning
 
 from service.db import make_engine
 from service.models import metadata
 from service.search.models import include_name
 from service.settings import get_settings
+
+# On SQLite a batch alteration copies one table, and reflects the tables its foreign keys reach to do so;
+# SQLAlchemy cannot reflect expression indexes (those of `postmortem`) and warns, though only the copied table
+# is rebuilt and the indexes stay as they are.
+warnings.filterwarnings(
+    "ignore", message="Skipped unsupported reflection of expression-based index", category=SAWarning
+)
 
 
 def _database_url() -> str:
