@@ -102,9 +102,9 @@ class BlameMatch:
     actor: str
     phrase: str
     category: Category
-    learned: bool = False
-    """Found by the learned scorer, not by a rule: a judgement from words, right about nine times in ten on text
-    it has not seen, where the rules are right 98 or 99 times in 100."""
+    sure: bool = True
+    """Found by a rule, or by the learned scorer with a score at which it is as precise as the rules. The scorer's
+    other findings are right about nine times in ten on text it has not seen: too often wrong to block a review."""
 
 
 Found = tuple[int, BlameMatch]
@@ -132,10 +132,12 @@ def blamed_by_rules(sentence: str) -> bool:
 
 def _scored_blame(text: str, people: frozenset[str]) -> BlameMatch | None:
     """The learned scorer's verdict on a sentence the rules pass; it has no category, so it is a judgement."""
-    scored = scorer.load().flags(text, people)
+    model = scorer.load()
+    scored = model.flags(text, people)
     if scored is None:
         return None
-    return BlameMatch(text, scored.actor or UNNAMED, scored.phrase, Category.JUDGEMENT, learned=True)
+    sure = scored.probability >= model.error_threshold
+    return BlameMatch(text, scored.actor or UNNAMED, scored.phrase, Category.JUDGEMENT, sure=sure)
 
 
 def _blame_in_sentence(text: str, people: frozenset[str]) -> BlameMatch | None:

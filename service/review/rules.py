@@ -128,12 +128,12 @@ def blame_language(document: Document) -> list[Finding]:
 
 
 def _blame_finding(field_name: str, match: BlameMatch) -> Finding:
-    """An error when a rule found the blame; a warning, which does not block completion, when only the learned
-    scorer did: it is wrong too often to stop a review on its word alone."""
-    if match.learned:
-        level, claim = Level.WARNING, f"This reads as blaming '{match.actor}' ('{match.phrase}')."
-    else:
+    """An error, which blocks completion, when the match is sure; a warning when only the learned scorer judged
+    it, and not surely (`BlameMatch.sure`)."""
+    if match.sure:
         level, claim = Level.ERROR, f"'{match.actor}' is made the actor of a failure: '{match.phrase}'."
+    else:
+        level, claim = Level.WARNING, f"This reads as blaming '{match.actor}' ('{match.phrase}')."
     message = f"{claim} A blameless postmortem describes what the system allowed, not who slipped."
     return _finding(Rule.BLAME_LANGUAGE, level, field_name, match.sentence, message, BLAME_SUGGESTIONS[match.category])
 
@@ -180,9 +180,7 @@ def human_error_root_cause(document: Document) -> list[Finding]:
         if stated is not None:
             sentence, phrase = stated
             message = f"The root cause stops at human error ('{phrase}'): it says who slipped, not why it mattered."
-        elif sentences and (
-            blamed := [match for match in find_blame(sentences[0], document.people) if not match.learned]
-        ):
+        elif sentences and (blamed := [match for match in find_blame(sentences[0], document.people) if match.sure]):
             sentence = blamed[0].sentence
             message = f"The root cause is a person's action ('{blamed[0].actor}' ... '{blamed[0].phrase}')."
         else:

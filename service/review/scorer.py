@@ -4,9 +4,10 @@ Why: the phrase rules of `review.blame` reach near-perfect recall on the sentenc
 0.4-0.75 on text written by others, because every new way of putting blame needs a new phrase. A linear model
 over normalised words ("<ROLE> forgot", "<PERSON> 's sloppy", "human error", "n:test" for "never tested")
 generalises to wordings nobody wrote a rule for. It only adds findings: a sentence is flagged when the rules
-flag it or its score reaches `Model.threshold`.
+flag it or its score reaches `Model.threshold`, and a finding of its own is as sure as a rule's (an error that
+blocks completion) only when its score reaches `Model.error_threshold`; below that it is a warning.
 
-`review.training` fits the weights and chooses the threshold; this module loads and applies them.
+`review.training` fits the weights and chooses both thresholds; this module loads and applies them.
 """
 
 import json
@@ -39,6 +40,7 @@ class Model:
     bias: float
     weights: dict[str, float]
     threshold: float
+    error_threshold: float
 
     def score(self, text: str, people: frozenset[str] = frozenset()) -> Scored:
         sentence = Sentence(text, people)
@@ -64,6 +66,7 @@ class Model:
     def to_json(self) -> str:
         data = {
             "threshold": round(self.threshold, DIGITS),
+            "error_threshold": round(self.error_threshold, DIGITS),
             "bias": round(self.bias, DIGITS),
             "weights": {name: round(self.weights[name], DIGITS) for name in sorted(self.weights)},
         }
@@ -97,4 +100,6 @@ def sigmoid(value: float) -> float:
 @cache
 def load(path: Path = WEIGHTS) -> Model:
     data = json.loads(path.read_text(encoding="utf-8"))
-    return Model(bias=data["bias"], weights=data["weights"], threshold=data["threshold"])
+    return Model(
+        bias=data["bias"], weights=data["weights"], threshold=data["threshold"], error_threshold=data["error_threshold"]
+    )

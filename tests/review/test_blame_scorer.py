@@ -16,11 +16,14 @@ def test_retraining_reproduces_the_committed_weights(trained: training.Trained) 
     assert trained.model.to_json() == scorer.WEIGHTS.read_text(encoding="utf-8")
 
 
-def test_the_threshold_makes_rules_and_scorer_precise_on_sentences_the_rules_never_saw(
+def test_the_thresholds_are_precise_on_sentences_the_rules_never_saw(
     trained: training.Trained,
 ) -> None:
+    model = scorer.load()
+
     assert trained.with_rules.precision >= training.TARGET_PRECISION
-    assert 0.5 <= scorer.load().threshold < 1.0
+    assert trained.sure.precision >= training.ERROR_PRECISION
+    assert 0.5 <= model.threshold <= model.error_threshold < 1.0
     assert training.choose_threshold([0.9, 0.8, 0.7, 0.6], [True, True, False, True], target=0.95) == 0.8
 
 

@@ -175,7 +175,7 @@ async def test_blame_language_blocks_completion_until_it_is_rewritten(
     assert completed.json()["status"] == "complete"
 
 
-async def test_blame_only_the_learned_scorer_sees_is_a_warning_that_does_not_block(
+async def test_blame_the_learned_scorer_is_unsure_of_is_a_warning_that_does_not_block(
     client: httpx.AsyncClient, admin_client: httpx.AsyncClient
 ) -> None:
     judged = "The SRE on duty was watching a movie instead of the dashboards."
@@ -188,6 +188,19 @@ async def test_blame_only_the_learned_scorer_sees_is_a_warning_that_does_not_blo
     assert (finding["level"], finding["field"], finding["excerpt"]) == ("warning", "contributing_factors[1]", judged)
     assert finding["message"].startswith("This reads as blaming 'SRE'")
     assert completed.status_code == 200, completed.text
+
+
+async def test_blame_the_learned_scorer_is_sure_of_blocks_like_a_rule(
+    client: httpx.AsyncClient, admin_client: httpx.AsyncClient
+) -> None:
+    judged = "Poor judgement by the release manager turned a small bug into an outage."
+    assert not blamed_by_rules(judged)
+    postmortem = await in_review(client, admin_client, contributing_factors=["No canary stage", judged])
+
+    errors = problem_errors(await step(client, postmortem["id"], "complete"), 409)
+
+    assert [(e["field"], e["code"]) for e in errors] == [("contributing_factors[1]", "blame-language")]
+    assert errors[0]["message"].startswith("'manager' is made the actor of a failure")
 
 
 async def test_a_human_error_root_cause_blocks_completion(
