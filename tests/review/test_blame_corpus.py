@@ -16,9 +16,10 @@ kind of event through the system, the team as "we", or a person doing something 
   and scored P 0.979 / R 0.779 on "fresh2". "fresh3" (payments, games, healthcare IT, telecom, ML platforms;
   non-native phrasing, fragments, agentless passives, vendors and roles as culprits) measured the first
   learned scorer while unseen: rules alone P 0.989 / R 0.725, rules and that scorer P 0.971 / R 0.825.
-* "voices": 5,500 sentences from a written labelling guide (blame_labelling_guide.md), by writers who saw none of the other corpora, in
-  batches of 500 by domain and voice (SaaS, other industries, hard indirect forms, fragments and handles,
-  public sector, fintech, games and chat, data and ML, industrial shift logs, security and IT, five whys).
+* "voices": 5,500 sentences from a written labelling guide (blame_labelling_guide.md), by writers who saw
+  none of the other corpora, in batches of 500 by domain and voice (SaaS, other industries, hard indirect
+  forms, fragments and handles, public sector, fintech, games and chat, data and ML, industrial shift logs,
+  security and IT, five whys).
   The rules were never tuned on them: there they score P 0.95-1.00 / R 0.25-0.62 by batch, which is why the scorer's
   threshold is chosen on them (`review.training`).
 * The scorer (`review.scorer`) flags what the rules pass. It trains on every split but "fresh4", so on those
