@@ -128,9 +128,8 @@ def fold_of(sentence: str) -> int:
     return int(hashlib.sha256(sentence.encode()).hexdigest(), 16) % FOLDS
 
 
-def cross_validated_scores(corpus: Sequence[Example]) -> list[float]:
-    """Each sentence's score from a model trained on the folds it is not in."""
-    named = [(feature_names(example.sentence), example.blames) for example in corpus]
+def cross_validated_scores(corpus: Sequence[Example], named: Sequence[tuple[list[str], bool]]) -> list[float]:
+    """Each sentence's score from a model trained on the folds it is not in; `named` are their features."""
     scores = [0.0] * len(corpus)
     for fold in range(FOLDS):
         held = [fold_of(example.sentence) == fold for example in corpus]
@@ -139,11 +138,6 @@ def cross_validated_scores(corpus: Sequence[Example]) -> list[float]:
             if out:
                 scores[i] = sigmoid(bias + sum(weights.get(name, 0.0) for name in named[i][0]))
     return scores
-
-
-def with_rules(corpus: Sequence[Example], scores: Sequence[float]) -> list[float]:
-    """The scores as the service applies them: a sentence the rules flag is flagged whatever its score."""
-    return [1.0 if blamed_by_rules(example.sentence) else score for example, score in zip(corpus, scores, strict=True)]
 
 
 def choose_threshold(scores: Sequence[float], labels: Sequence[bool], target: float = TARGET_PRECISION) -> float:
@@ -163,6 +157,8 @@ class Trained:
     model: Model
     scorer_alone: Flagging
     """Cross-validated, on every training sentence."""
+    rules_alone: Flagging
+    """The rules, on the sentences they were never tuned on."""
     with_rules: Flagging
     """Cross-validated, rules or scorer, on the sentences the rules were never tuned on."""
     sure: Flagging
@@ -171,19 +167,23 @@ class Trained:
 
 def train(directory: Path = CORPORA) -> Trained:
     corpus = training_corpus(directory)
+    named = [(feature_names(example.sentence), example.blames) for example in corpus]
     labels = [example.blames for example in corpus]
-    scores = cross_validated_scores(corpus)
+    scores = cross_validated_scores(corpus, named)
     unseen = [i for i, example in enumerate(corpus) if example.split in RULES_UNSEEN_SPLITS]
-    combined = with_rules([corpus[i] for i in unseen], [scores[i] for i in unseen])
     unseen_labels = [labels[i] for i in unseen]
+    by_rules = [blamed_by_rules(corpus[i].sentence) for i in unseen]
+    # As the service applies the scores: a sentence the rules flag is flagged whatever its score.
+    combined = [1.0 if flagged else scores[i] for i, flagged in zip(unseen, by_rules, strict=True)]
     threshold = choose_threshold(combined, unseen_labels)
-    passed = [i for i, score in zip(unseen, combined, strict=True) if score < 1.0]  # the rules did not flag them
+    passed = [i for i, flagged in zip(unseen, by_rules, strict=True) if not flagged]
     passed_scores, passed_labels = [scores[i] for i in passed], [labels[i] for i in passed]
     error_threshold = max(threshold, choose_threshold(passed_scores, passed_labels, ERROR_PRECISION))
-    bias, weights = fit([(feature_names(example.sentence), example.blames) for example in corpus])
+    bias, weights = fit(named)
     return Trained(
         model=Model(bias, weights, threshold, error_threshold),
         scorer_alone=Flagging.of(scores, labels, threshold),
+        rules_alone=Flagging.of([float(flagged) for flagged in by_rules], unseen_labels, 1.0),
         with_rules=Flagging.of(combined, unseen_labels, threshold),
         sure=Flagging.of(passed_scores, passed_labels, error_threshold),
     )

@@ -175,12 +175,19 @@ async def test_blame_language_blocks_completion_until_it_is_rewritten(
     assert completed.json()["status"] == "complete"
 
 
+async def in_review_judged_by_the_scorer_alone(
+    writer: httpx.AsyncClient, approver: httpx.AsyncClient, judged: str
+) -> dict[str, Any]:
+    """A postmortem ready to complete whose second contributing factor is `judged`, which no rule flags."""
+    assert not blamed_by_rules(judged)
+    return await in_review(writer, approver, contributing_factors=["No canary stage", judged])
+
+
 async def test_blame_the_learned_scorer_is_unsure_of_is_a_warning_that_does_not_block(
     client: httpx.AsyncClient, admin_client: httpx.AsyncClient
 ) -> None:
     judged = "The SRE on duty was watching a movie instead of the dashboards."
-    assert not blamed_by_rules(judged)
-    postmortem = await in_review(client, admin_client, contributing_factors=["No canary stage", judged])
+    postmortem = await in_review_judged_by_the_scorer_alone(client, admin_client, judged)
 
     [finding] = [f for f in await findings_of(client, postmortem["id"]) if f["rule"] == "blame-language"]
     completed = await step(client, postmortem["id"], "complete")
@@ -194,8 +201,7 @@ async def test_blame_the_learned_scorer_is_sure_of_blocks_like_a_rule(
     client: httpx.AsyncClient, admin_client: httpx.AsyncClient
 ) -> None:
     judged = "Poor judgement by the release manager turned a small bug into an outage."
-    assert not blamed_by_rules(judged)
-    postmortem = await in_review(client, admin_client, contributing_factors=["No canary stage", judged])
+    postmortem = await in_review_judged_by_the_scorer_alone(client, admin_client, judged)
 
     errors = problem_errors(await step(client, postmortem["id"], "complete"), 409)
 
